@@ -1,0 +1,62 @@
+import { AekitError, describeValue } from "./errors";
+
+/** Throws an AekitError in the kit's message format: "<fn>: <argument> must <rule>, got <value>". */
+export function invalid(fn: string, argument: string, rule: string, value: unknown): never {
+  throw new AekitError(`${fn}: ${argument} must ${rule}, got ${describeValue(value)}`);
+}
+
+/** Checks that `value` is a finite number, and returns it. */
+export function checkFinite(fn: string, argument: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    invalid(fn, argument, "be a finite number", value);
+  }
+  return value;
+}
+
+/** Checks that `value` is an integer in [min, max], and returns it. */
+export function checkInteger(
+  fn: string,
+  argument: string,
+  value: unknown,
+  min = -Infinity,
+  max = Infinity,
+): number {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    invalid(fn, argument, "be an integer", value);
+  }
+  if (value < min || value > max) {
+    const range =
+      max === Infinity ? `be an integer >= ${min}` : `be an integer in [${min}, ${max}]`;
+    invalid(fn, argument, range, value);
+  }
+  return value;
+}
+
+/** Checks that `value` is a finite number in the open interval (low, high). */
+export function checkOpenInterval(
+  fn: string,
+  argument: string,
+  value: unknown,
+  low: number,
+  high: number,
+): number {
+  checkFinite(fn, argument, value);
+  if ((value as number) <= low || (value as number) >= high) {
+    invalid(fn, argument, `be in the open interval (${low}, ${high})`, value);
+  }
+  return value as number;
+}
+
+/** Checks that `value` is one of `allowed`, listing the allowed values in the error. */
+export function checkOneOf<T extends string>(
+  fn: string,
+  argument: string,
+  value: unknown,
+  allowed: readonly T[],
+): T {
+  if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
+    const list = allowed.map((a) => `'${a}'`).join(", ");
+    invalid(fn, argument, `be one of ${list}`, value);
+  }
+  return value as T;
+}

@@ -1,0 +1,78 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { AekitError } from "../core/errors";
+import { checkOneOf } from "../core/validate";
+import { ImageSet } from "./images";
+import { readIdx } from "./idx";
+
+/** Where Debian's dataset-fashion-mnist package installs the original IDX files. */
+export const FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist";
+
+/** Fashion-MNIST's class names, by label (from the dataset's README). */
+export const FASHION_CLASSES = [
+  "T-shirt/top",
+  "Trouser",
+  "Pullover",
+  "Dress",
+  "Coat",
+  "Sandal",
+  "Shirt",
+  "Sneaker",
+  "Bag",
+  "Ankle boot",
+] as const;
+
+const FILES = {
+  train: ["train-images-idx3-ubyte", "train-labels-idx1-ubyte"],
+  test: ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"],
+} as const;
+
+function findFile(dir: string, name: string): string {
+  for (const candidate of [name + ".gz", name]) {
+    const full = path.join(dir, candidate);
+    if (fs.existsSync(full)) return full;
+  }
+  throw new AekitError(
+    `loadFashionMnist: ${name}.gz (or ${name}) not found in ${dir}; install the files with ` +
+      "'apt-get install dataset-fashion-mnist' (Debian), or pass dir pointing at a folder " +
+      "that holds the four original Fashion-MNIST IDX files",
+  );
+}
+
+/**
+ * Loads the 'train' (60,000) or 'test' (10,000) split of Fashion-MNIST from its original
+ * IDX files in `dir`, as 28x28 grayscale images scaled to [0, 1].
+ */
+export function loadFashionMnist(
+  split: "train" | "test" = "test",
+  dir: string = FASHION_MNIST_DIR,
+): ImageSet {
+  checkOneOf("loadFashionMnist", "split", split, ["train", "test"] as const);
+  const [imageName, labelName] = FILES[split];
+  const imageFile = findFile(dir, imageName);
+  const labelFile = findFile(dir, labelName);
+  const images = readIdx(imageFile);
+  const labels = readIdx(labelFile);
+  if (images.dtype !== "uint8" || images.shape.length !== 3) {
+    throw new AekitError(
+      `loadFashionMnist: ${imageFile} must hold uint8 images of shape [count, height, width], ` +
+        `got ${images.dtype} of shape [${images.shape.join(", ")}]`,
+    );
+  }
+  if (labels.dtype !== "uint8" || labels.shape.length !== 1 || labels.shape[0] !== images.shape[0]) {
+    throw new AekitError(
+      `loadFashionMnist: ${labelFile} must hold ${images.shape[0]} uint8 labels, ` +
+        `got ${labels.dtype} of shape [${labels.shape.join(", ")}]`,
+    );
+  }
+  const pixels = new Float32Array(images.data.length);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = images.data[i] / 255;
+  return {
+    images: pixels,
+    labels: labels.data as Uint8Array,
+    count: images.shape[0],
+    height: images.shape[1],
+    width: images.shape[2],
+    classNames: FASHION_CLASSES,
+  };
+}

@@ -1,0 +1,11 @@
+// The public API of aekit: every name a notebook or an assignment imports.
+export * as tf from "@tensorflow/tfjs";
+export { AekitError, describeValue } from "./core/errors";
+export { makeRng, randomNormal, permutation } from "./core/random";
+export type { Rng } from "./core/random";
+export { initBackend, BACKENDS, BACKEND_ENV } from "./backend/select";
+export type { BackendName } from "./backend/select";
+export * from "./data";
+export * from "./signal";
+export * from "./linalg";
+export * from "./losses";
