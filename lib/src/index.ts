@@ -1,6 +1,8 @@
 // The public API of aekit: every name a notebook or an assignment imports.
 export * as tf from "@tensorflow/tfjs";
 export { AekitError, describeValue } from "./core/errors";
+export { checkShape, assertClaim } from "./core/claims";
+export type { Comparison } from "./core/claims";
 export { makeRng, randomNormal, permutation } from "./core/random";
 export type { Rng } from "./core/random";
 export { initBackend, BACKENDS, BACKEND_ENV } from "./backend/select";
@@ -9,3 +11,7 @@ export * from "./data";
 export * from "./signal";
 export * from "./linalg";
 export * from "./losses";
+export * from "./models";
+export * from "./train";
+export * from "./figures";
+export * from "./display";

@@ -1,0 +1,4 @@
+export { show, showTable, tableText, figureBundle, trainingProgress } from "./show";
+export type { TableInput } from "./show";
+export { inTslab, displayBundle, DisplayHandle } from "./tslab";
+export type { MimeBundle } from "./tslab";

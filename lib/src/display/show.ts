@@ -1,0 +1,130 @@
+import * as fs from "node:fs";
+import type { Figure } from "../figures/types";
+import type { EpochLogs } from "../train/fit";
+import { formatEpochLogs } from "../train/fit";
+import { DisplayHandle, MimeBundle, displayBundle, inTslab } from "./tslab";
+
+let plotlyIncluded = false;
+
+/**
+ * Returns a script tag that defines window.Plotly, the first time in this kernel process,
+ * and an empty string after that. Inlining the library once keeps the executed notebook
+ * and its HTML export working offline, at about 4.8 MB per notebook.
+ */
+function plotlyLibraryOnce(): string {
+  if (plotlyIncluded) return "";
+  plotlyIncluded = true;
+  const file = require.resolve("plotly.js-dist-min/plotly.min.js");
+  // "</script" inside the library would end the tag early; plotly.min.js 3.7 has none
+  const source = fs.readFileSync(file, "utf8").replace(/<\/script/gi, "<\\/script");
+  return `<script type="text/javascript">${source}</script>\n`;
+}
+
+let figureCount = 0;
+
+function figureHtml(figure: Figure): string {
+  const id = `aekit-figure-${process.pid}-${figureCount++}`;
+  const spec = JSON.stringify({ data: figure.data, layout: figure.layout }).replace(/</g, "\\u003c");
+  return (
+    plotlyLibraryOnce() +
+    `<div id="${id}" class="aekit-figure"></div>\n<script type="text/javascript">\n` +
+    `(function () {\n  var spec = ${spec};\n` +
+    `  var draw = function () { window.Plotly.newPlot("${id}", spec.data, spec.layout, ` +
+    `{ responsive: false, displaylogo: false }); };\n` +
+    `  if (window.Plotly) { draw(); } else { window.addEventListener("load", draw); }\n` +
+    "})();\n</script>"
+  );
+}
+
+function figureTitle(figure: Figure): string {
+  const title = figure.layout.title as { text?: string } | undefined;
+  return title?.text ?? "untitled";
+}
+
+/** Builds the MIME bundle of a figure: plotly JSON, HTML and a text fallback. */
+export function figureBundle(figure: Figure): MimeBundle {
+  return {
+    "application/vnd.plotly.v1+json": { data: figure.data, layout: figure.layout },
+    "text/html": figureHtml(figure),
+    "text/plain": `[figure: ${figureTitle(figure)}]`,
+  };
+}
+
+/** Shows a figure in the notebook; outside a notebook prints its title. */
+export function show(figure: Figure): void {
+  displayBundle(figureBundle(figure));
+}
+
+/** A table as rows of named cells, or a danfojs DataFrame (anything with columns and values). */
+export type TableInput =
+  | Record<string, string | number | boolean | null>[]
+  | { readonly columns: readonly string[]; readonly values: unknown };
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+function formatCell(value: unknown): string {
+  if (typeof value === "number") {
+    if (Number.isInteger(value)) return String(value);
+    return Math.abs(value) >= 1e4 || (Math.abs(value) < 1e-3 && value !== 0)
+      ? value.toExponential(3)
+      : value.toPrecision(4);
+  }
+  return String(value ?? "");
+}
+
+function tableCells(table: TableInput): { columns: string[]; rows: string[][] } {
+  if (Array.isArray(table)) {
+    const columns = [...new Set(table.flatMap((row) => Object.keys(row)))];
+    return { columns, rows: table.map((row) => columns.map((c) => formatCell(row[c]))) };
+  }
+  const values = Array.isArray(table.values) ? (table.values as unknown[]) : [];
+  return {
+    columns: table.columns.map(String),
+    rows: values.map((row) => (Array.isArray(row) ? row : [row]).map(formatCell)),
+  };
+}
+
+/** Formats a table as aligned plain text. */
+export function tableText(table: TableInput): string {
+  const { columns, rows } = tableCells(table);
+  const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join("  ");
+  return [line(columns), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+/** Shows a table as HTML in the notebook, with a plain-text fallback; prints it outside. */
+export function showTable(table: TableInput): void {
+  const { columns, rows } = tableCells(table);
+  const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
+  const body = rows
+    .map((r) => `<tr>${r.map((cell) => `<td>${escapeHtml(cell)}</td>`).join("")}</tr>`)
+    .join("\n");
+  displayBundle({
+    "text/html": `<table class="aekit-table">\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`,
+    "text/plain": tableText(table),
+  });
+}
+
+/**
+ * Returns an onEpochEnd callback that shows training progress in one output, updated in
+ * place after every epoch, with the loss terms; outside a notebook it prints a line per epoch.
+ */
+export function trainingProgress(label = "training"): (logs: EpochLogs) => void {
+  const handle = new DisplayHandle();
+  const lines: string[] = [];
+  return (logs) => {
+    const line = formatEpochLogs(logs);
+    if (!inTslab()) {
+      console.log(`${label}: ${line}`);
+      return;
+    }
+    lines.push(line);
+    const recent = lines.slice(-3);
+    handle.update({
+      "text/plain": `${label}\n${recent.join("\n")}`,
+      "text/html": `<pre><b>${escapeHtml(label)}</b>\n${recent.map(escapeHtml).join("\n")}</pre>`,
+    });
+  };
+}

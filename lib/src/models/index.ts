@@ -1,0 +1,2 @@
+export { denseAutoencoder, ACTIVATIONS } from "./dense";
+export type { Activation, Autoencoder, DenseAutoencoderOptions } from "./dense";
