@@ -11,10 +11,14 @@ export function checkShape(
 ): void {
   const shape = "shape" in value ? [...value.shape] : [value.length];
   const matches =
-    shape.length === expected.length && expected.every((size, i) => size === null || size === shape[i]);
+    shape.length === expected.length &&
+    expected.every((size, i) => size === null || size === shape[i]);
   if (!matches) {
-    const show = (s: readonly (number | null)[]) => `[${s.map((d) => d ?? "any").join(", ")}]`;
-    throw new AekitError(`checkShape: ${name} must have shape ${show(expected)}, got ${show(shape)}`);
+    const show = (s: readonly (number | null)[]) =>
+      `[${s.map((d) => d ?? "any").join(", ")}]`;
+    throw new AekitError(
+      `checkShape: ${name} must have shape ${show(expected)}, got ${show(shape)}`,
+    );
   }
 }
 
@@ -50,6 +54,7 @@ export function assertClaim(
 
 function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
-  if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e5)) return value.toExponential(3);
+  if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e5))
+    return value.toExponential(3);
   return Number(value.toPrecision(4)).toString();
 }

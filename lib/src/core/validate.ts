@@ -1,7 +1,12 @@
 import { AekitError, describeValue } from "./errors";
 
 /** Throws an AekitError in the kit's message format: "<fn>: <argument> must <rule>, got <value>". */
-export function invalid(fn: string, argument: string, rule: string, value: unknown): never {
+export function invalid(
+  fn: string,
+  argument: string,
+  rule: string,
+  value: unknown,
+): never {
   throw new AekitError(`${fn}: ${argument} must ${rule}, got ${describeValue(value)}`);
 }
 

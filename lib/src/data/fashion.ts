@@ -59,7 +59,11 @@ export function loadFashionMnist(
         `got ${images.dtype} of shape [${images.shape.join(", ")}]`,
     );
   }
-  if (labels.dtype !== "uint8" || labels.shape.length !== 1 || labels.shape[0] !== images.shape[0]) {
+  if (
+    labels.dtype !== "uint8" ||
+    labels.shape.length !== 1 ||
+    labels.shape[0] !== images.shape[0]
+  ) {
     throw new AekitError(
       `loadFashionMnist: ${labelFile} must hold ${images.shape[0]} uint8 labels, ` +
         `got ${labels.dtype} of shape [${labels.shape.join(", ")}]`,

@@ -39,10 +39,14 @@ interface IdxHeader {
 /** Parses the magic number and dimensions; `source` names the file in errors. */
 function parseHeader(head: Uint8Array, source: string): IdxHeader {
   if (head.length < 4) {
-    throw new AekitError(`readIdx: ${source} is too short for an IDX header (${head.length} bytes)`);
+    throw new AekitError(
+      `readIdx: ${source} is too short for an IDX header (${head.length} bytes)`,
+    );
   }
   if (head[0] !== 0 || head[1] !== 0) {
-    const magic = Array.from(head.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join("");
+    const magic = Array.from(head.subarray(0, 4), (b) =>
+      b.toString(16).padStart(2, "0"),
+    ).join("");
     throw new AekitError(
       `readIdx: ${source} has the wrong magic number 0x${magic}; an IDX file starts with ` +
         "two zero bytes, a type byte and the number of dimensions",
@@ -57,7 +61,9 @@ function parseHeader(head: Uint8Array, source: string): IdxHeader {
   }
   const ndim = head[3];
   if (ndim === 0) {
-    throw new AekitError(`readIdx: ${source} declares 0 dimensions; an IDX array needs at least 1`);
+    throw new AekitError(
+      `readIdx: ${source} declares 0 dimensions; an IDX array needs at least 1`,
+    );
   }
   const headerBytes = 4 + 4 * ndim;
   if (head.length < headerBytes) {
@@ -80,12 +86,18 @@ function parseHeader(head: Uint8Array, source: string): IdxHeader {
 /** Decodes big-endian elements into a typed array of the IDX type. */
 function decodeData(bytes: Uint8Array, header: IdxHeader): IdxArray["data"] {
   const count = header.dataBytes / header.type.bytes;
-  const view = new DataView(bytes.buffer, bytes.byteOffset + header.headerBytes, header.dataBytes);
+  const view = new DataView(
+    bytes.buffer,
+    bytes.byteOffset + header.headerBytes,
+    header.dataBytes,
+  );
   switch (header.type.name) {
     case "uint8":
       return bytes.slice(header.headerBytes, header.headerBytes + count);
     case "int8":
-      return new Int8Array(bytes.slice(header.headerBytes, header.headerBytes + count).buffer);
+      return new Int8Array(
+        bytes.slice(header.headerBytes, header.headerBytes + count).buffer,
+      );
     case "int16": {
       const out = new Int16Array(count);
       for (let i = 0; i < count; i++) out[i] = view.getInt16(2 * i, false);
@@ -157,7 +169,11 @@ export function parseIdx(fileBytes: Uint8Array, source = "the IDX data"): IdxArr
         `which needs ${expected} bytes, but the data has ${bytes.length}; the file is truncated or corrupt`,
     );
   }
-  return { dtype: header.type.name, shape: header.shape, data: decodeData(bytes, header) };
+  return {
+    dtype: header.type.name,
+    shape: header.shape,
+    data: decodeData(bytes, header),
+  };
 }
 
 /** Reads an IDX file from disk; see parseIdx. */

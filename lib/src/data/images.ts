@@ -29,7 +29,12 @@ export function takeImages(set: ImageSet, indices: ArrayLike<number>): ImageSet 
   for (let i = 0; i < indices.length; i++) {
     const from = indices[i];
     if (!Number.isInteger(from) || from < 0 || from >= set.count) {
-      invalid("takeImages", `indices[${i}]`, `be an integer in [0, ${set.count - 1}]`, from);
+      invalid(
+        "takeImages",
+        `indices[${i}]`,
+        `be an integer in [0, ${set.count - 1}]`,
+        from,
+      );
     }
     images.set(set.images.subarray(from * size, (from + 1) * size), i * size);
     labels[i] = set.labels[from];
@@ -50,9 +55,18 @@ export function splitTrainTest(
   set: ImageSet,
   options: SplitOptions = {},
 ): { train: ImageSet; test: ImageSet } {
-  const testFraction = checkFinite("splitTrainTest", "testFraction", options.testFraction ?? 0.2);
+  const testFraction = checkFinite(
+    "splitTrainTest",
+    "testFraction",
+    options.testFraction ?? 0.2,
+  );
   if (testFraction <= 0 || testFraction >= 1) {
-    invalid("splitTrainTest", "testFraction", "be in the open interval (0, 1)", testFraction);
+    invalid(
+      "splitTrainTest",
+      "testFraction",
+      "be in the open interval (0, 1)",
+      testFraction,
+    );
   }
   const seed = checkInteger("splitTrainTest", "seed", options.seed ?? 0);
   const order = permutation(set.count, makeRng(seed));

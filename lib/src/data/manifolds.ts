@@ -47,7 +47,9 @@ export function noisyCircle(options: ManifoldOptions = {}): ManifoldSample {
  * Samples an Archimedean spiral r = t / (turns * 2 pi), t in [0, turns * 2 pi], so the
  * radius grows from 0 to 1, plus Gaussian noise.
  */
-export function spiral(options: ManifoldOptions & { turns?: number } = {}): ManifoldSample {
+export function spiral(
+  options: ManifoldOptions & { turns?: number } = {},
+): ManifoldSample {
   const { n, noise, rng } = readOptions("spiral", options);
   const turns = checkFinite("spiral", "turns", options.turns ?? 1.5);
   if (turns <= 0) invalid("spiral", "turns", "be > 0", turns);

@@ -1,6 +1,13 @@
 import { AekitError } from "../core/errors";
 import { checkInteger } from "../core/validate";
-import { ImageSet, SplitOptions, TensorSplit, splitTrainTest, takeImages, toTensors } from "./images";
+import {
+  ImageSet,
+  SplitOptions,
+  TensorSplit,
+  splitTrainTest,
+  takeImages,
+  toTensors,
+} from "./images";
 
 const DIGIT_NAMES = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"] as const;
 
@@ -53,10 +60,17 @@ export interface MnistData {
   testSet: ImageSet;
 }
 
-function firstImages(set: ImageSet, size: number | undefined, argument: string): ImageSet {
+function firstImages(
+  set: ImageSet,
+  size: number | undefined,
+  argument: string,
+): ImageSet {
   if (size === undefined) return set;
   checkInteger("loadMnist", argument, size, 1, set.count);
-  return takeImages(set, Array.from({ length: size }, (_, i) => i));
+  return takeImages(
+    set,
+    Array.from({ length: size }, (_, i) => i),
+  );
 }
 
 /**

@@ -24,7 +24,10 @@ let figureCount = 0;
 
 function figureHtml(figure: Figure): string {
   const id = `aekit-figure-${process.pid}-${figureCount++}`;
-  const spec = JSON.stringify({ data: figure.data, layout: figure.layout }).replace(/</g, "\\u003c");
+  const spec = JSON.stringify({ data: figure.data, layout: figure.layout }).replace(
+    /</g,
+    "\\u003c",
+  );
   return (
     plotlyLibraryOnce() +
     `<div id="${id}" class="aekit-figure"></div>\n<script type="text/javascript">\n` +
@@ -89,9 +92,16 @@ function tableCells(table: TableInput): { columns: string[]; rows: string[][] } 
 /** Formats a table as aligned plain text. */
 export function tableText(table: TableInput): string {
   const { columns, rows } = tableCells(table);
-  const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join("  ");
-  return [line(columns), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+  const widths = columns.map((c, i) =>
+    Math.max(c.length, ...rows.map((r) => r[i].length)),
+  );
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => cell.padEnd(widths[i])).join("  ");
+  return [
+    line(columns),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...rows.map(line),
+  ].join("\n");
 }
 
 /** Shows a table as HTML in the notebook, with a plain-text fallback; prints it outside. */

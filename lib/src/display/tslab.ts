@@ -9,7 +9,11 @@
 export type MimeBundle = Record<string, unknown>;
 
 type DisplayWriter = (
-  content: { data: MimeBundle; metadata: Record<string, unknown>; transient: { display_id?: string } },
+  content: {
+    data: MimeBundle;
+    metadata: Record<string, unknown>;
+    transient: { display_id?: string };
+  },
   update: boolean,
 ) => void;
 
@@ -18,7 +22,9 @@ type DisplayWriter = (
 function writer(): DisplayWriter | undefined {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const jupyter = require("tslab/dist/jupyter") as { lastWriteDisplayData?: DisplayWriter | null };
+    const jupyter = require("tslab/dist/jupyter") as {
+      lastWriteDisplayData?: DisplayWriter | null;
+    };
     return jupyter.lastWriteDisplayData ?? undefined;
   } catch {
     return undefined;

@@ -28,7 +28,8 @@ export interface ImageGridOptions extends FigureOptions {
  */
 export function imageGrid(rows: ImageRow[], options: ImageGridOptions = {}): Figure {
   const fn = "imageGrid";
-  if (!Array.isArray(rows) || rows.length === 0) invalid(fn, "rows", "be a non-empty array", rows);
+  if (!Array.isArray(rows) || rows.length === 0)
+    invalid(fn, "rows", "be a non-empty array", rows);
   const h = checkInteger(fn, "imageHeight", options.imageHeight ?? 28, 1);
   const w = checkInteger(fn, "imageWidth", options.imageWidth ?? 28, 1);
   const columns = Math.max(...rows.map((row) => row.images.length));
@@ -50,7 +51,8 @@ export function imageGrid(rows: ImageRow[], options: ImageGridOptions = {}): Fig
       }
       z.push(line);
     }
-    if (r < rows.length - 1) for (let g = 0; g < gap; g++) z.push(new Array(z[0].length).fill(null));
+    if (r < rows.length - 1)
+      for (let g = 0; g < gap; g++) z.push(new Array(z[0].length).fill(null));
   });
   const cell = options.cellSize ?? 56;
   const [zmin, zmax] = options.range ?? [0, 1];
@@ -71,7 +73,17 @@ export function imageGrid(rows: ImageRow[], options: ImageGridOptions = {}): Fig
   };
   layout.plot_bgcolor = "white";
   return {
-    data: [{ type: "heatmap", z, zmin, zmax, colorscale: "Greys", showscale: false, hoverongaps: false }],
+    data: [
+      {
+        type: "heatmap",
+        z,
+        zmin,
+        zmax,
+        colorscale: "Greys",
+        showscale: false,
+        hoverongaps: false,
+      },
+    ],
     layout,
   };
 }
@@ -101,7 +113,10 @@ export function lineChart(series: Series[], options: LineChartOptions = {}): Fig
   }
   const layout = baseLayout(options, 640, 380);
   layout.xaxis = { title: { text: options.xTitle ?? "" } };
-  layout.yaxis = { title: { text: options.yTitle ?? "" }, type: options.logY ? "log" : "linear" };
+  layout.yaxis = {
+    title: { text: options.yTitle ?? "" },
+    type: options.logY ? "log" : "linear",
+  };
   return {
     data: series.map((s) => ({
       type: "scatter",

@@ -42,9 +42,15 @@ export function denseAutoencoder(options: DenseAutoencoderOptions): Autoencoder 
   const inputDim = checkInteger(fn, "inputDim", options.inputDim, 1);
   const codeSize = checkInteger(fn, "codeSize", options.codeSize, 1);
   const hiddenUnits = options.hiddenUnits ?? [];
-  if (!Array.isArray(hiddenUnits)) invalid(fn, "hiddenUnits", "be an array of integers", hiddenUnits);
+  if (!Array.isArray(hiddenUnits))
+    invalid(fn, "hiddenUnits", "be an array of integers", hiddenUnits);
   hiddenUnits.forEach((units, i) => checkInteger(fn, `hiddenUnits[${i}]`, units, 1));
-  const activation = checkOneOf(fn, "activation", options.activation ?? "relu", ACTIVATIONS);
+  const activation = checkOneOf(
+    fn,
+    "activation",
+    options.activation ?? "relu",
+    ACTIVATIONS,
+  );
   const codeActivation = checkOneOf(
     fn,
     "codeActivation",
@@ -70,14 +76,18 @@ export function denseAutoencoder(options: DenseAutoencoderOptions): Autoencoder 
 
   const encoder = tf.sequential({ name: "encoder" });
   encoder.add(tf.layers.inputLayer({ inputShape: [inputDim] }));
-  hiddenUnits.forEach((units, i) => encoder.add(dense(units, activation, `encoder_hidden_${i + 1}`)));
+  hiddenUnits.forEach((units, i) =>
+    encoder.add(dense(units, activation, `encoder_hidden_${i + 1}`)),
+  );
   encoder.add(dense(codeSize, codeActivation, "code"));
 
   const decoder = tf.sequential({ name: "decoder" });
   decoder.add(tf.layers.inputLayer({ inputShape: [codeSize] }));
-  [...hiddenUnits].reverse().forEach((units, i) =>
-    decoder.add(dense(units, activation, `decoder_hidden_${i + 1}`)),
-  );
+  [...hiddenUnits]
+    .reverse()
+    .forEach((units, i) =>
+      decoder.add(dense(units, activation, `decoder_hidden_${i + 1}`)),
+    );
   decoder.add(dense(inputDim, outputActivation, "reconstruction"));
 
   const input = tf.input({ shape: [inputDim], name: "input" });

@@ -69,13 +69,17 @@ export interface TrainOptions {
 
 function mseLoss(model: tf.LayersModel): LossFunction {
   return (x, target) => ({
-    reconstruction: tf.losses.meanSquaredError(target, model.apply(x) as tf.Tensor) as tf.Scalar,
+    reconstruction: tf.losses.meanSquaredError(
+      target,
+      model.apply(x) as tf.Tensor,
+    ) as tf.Scalar,
   });
 }
 
 function formatLogs(logs: EpochLogs): string {
   const names = Object.keys(logs.terms);
-  const parts = names.length > 1 ? names.map((n) => `${n} ${logs.terms[n].toFixed(4)}`) : [];
+  const parts =
+    names.length > 1 ? names.map((n) => `${n} ${logs.terms[n].toFixed(4)}`) : [];
   const terms = parts.length ? ` (${parts.join(", ")})` : "";
   const val = logs.valLoss === undefined ? "" : `, validation ${logs.valLoss.toFixed(4)}`;
   const width = String(logs.epochs).length;
@@ -106,10 +110,17 @@ export function evaluateLoss(
       sums[name] = (sums[name] ?? 0) + value * size;
     }
   }
-  return Object.fromEntries(Object.entries(sums).map(([name, sum]) => [name, sum / count]));
+  return Object.fromEntries(
+    Object.entries(sums).map(([name, sum]) => [name, sum / count]),
+  );
 }
 
-function checkSameCount(fn: string, x: tf.Tensor, target: tf.Tensor, argument: string): void {
+function checkSameCount(
+  fn: string,
+  x: tf.Tensor,
+  target: tf.Tensor,
+  argument: string,
+): void {
   if (target.shape[0] !== x.shape[0]) {
     invalid(fn, argument, `have as many rows as x (${x.shape[0]})`, target);
   }
@@ -138,7 +149,12 @@ export async function trainAutoencoder(
   if (learningRate <= 0) invalid(fn, "learningRate", "be > 0", learningRate);
   const seed = checkInteger(fn, "seed", options.seed ?? 0);
   if (options.validation) {
-    checkSameCount(fn, options.validation.x, options.validation.target ?? options.validation.x, "validation.target");
+    checkSameCount(
+      fn,
+      options.validation.x,
+      options.validation.target ?? options.validation.x,
+      "validation.target",
+    );
   }
 
   const loss = options.loss ?? mseLoss(model);
@@ -161,7 +177,9 @@ export async function trainAutoencoder(
           () => {
             const xBatch = tf.gather(x, indices);
             const targetBatch = target === x ? xBatch : tf.gather(target, indices);
-            const input = options.transformInput ? options.transformInput(xBatch, step) : xBatch;
+            const input = options.transformInput
+              ? options.transformInput(xBatch, step)
+              : xBatch;
             const terms = loss(input, targetBatch);
             for (const [name, value] of Object.entries(terms)) {
               const previous = sums[name];

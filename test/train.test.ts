@@ -1,0 +1,213 @@
+import * as assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { denseAutoencoder } from "../lib/src/models/dense";
+import { trainAutoencoder, evaluateLoss } from "../lib/src/train/fit";
+import { loadMnist } from "../lib/src/data/mnist";
+import { assertClaim, checkShape } from "../lib/src/core/claims";
+
+describe("denseAutoencoder", () => {
+  for (const hiddenUnits of [[], [64], [128, 64]]) {
+    for (const codeSize of [2, 32]) {
+      it(`maps [5, 784] to [5, ${codeSize}] and back, hidden=[${hiddenUnits}]`, () => {
+        const { encoder, decoder, autoencoder } = denseAutoencoder({
+          inputDim: 784,
+          codeSize,
+          hiddenUnits,
+        });
+        assert.deepEqual(encoder.outputs[0].shape, [null, codeSize]);
+        assert.deepEqual(decoder.outputs[0].shape, [null, 784]);
+        assert.deepEqual(autoencoder.outputs[0].shape, [null, 784]);
+        // weights and biases of each dense layer, encoder then mirrored decoder
+        const sizes = [784, ...hiddenUnits, codeSize, ...[...hiddenUnits].reverse(), 784];
+        let expected = 0;
+        for (let i = 1; i < sizes.length; i++)
+          expected += sizes[i - 1] * sizes[i] + sizes[i];
+        assert.equal(autoencoder.countParams(), expected);
+        autoencoder.dispose();
+      });
+    }
+  }
+
+  it("gives the same weights for the same seed", () => {
+    const a = denseAutoencoder({ inputDim: 20, codeSize: 3, hiddenUnits: [8], seed: 7 });
+    const b = denseAutoencoder({ inputDim: 20, codeSize: 3, hiddenUnits: [8], seed: 7 });
+    const wa = a.autoencoder.getWeights().map((w) => Array.from(w.dataSync()));
+    const wb = b.autoencoder.getWeights().map((w) => Array.from(w.dataSync()));
+    assert.deepEqual(wa, wb);
+    a.autoencoder.dispose();
+    b.autoencoder.dispose();
+  });
+
+  it("outputs values in [0, 1] with the default sigmoid", () => {
+    const { autoencoder } = denseAutoencoder({ inputDim: 10, codeSize: 2 });
+    const y = autoencoder.predict(
+      tf.randomNormal([4, 10], 0, 10, "float32", 1),
+    ) as tf.Tensor;
+    const values = y.dataSync();
+    assert.ok(values.every((v) => v >= 0 && v <= 1));
+    tf.dispose(y);
+    autoencoder.dispose();
+  });
+
+  it("throws when codeSize is not a positive integer", () => {
+    assert.throws(
+      () => denseAutoencoder({ inputDim: 784, codeSize: 0 }),
+      /denseAutoencoder: codeSize must be an integer >= 1, got 0/,
+    );
+  });
+
+  it("throws when an activation is unknown", () => {
+    assert.throws(
+      () =>
+        denseAutoencoder({ inputDim: 784, codeSize: 8, activation: "relu6" as "relu" }),
+      /denseAutoencoder: activation must be one of 'relu', 'sigmoid', 'tanh', 'linear', 'elu', 'selu', got "relu6"/,
+    );
+  });
+
+  it("throws when a hidden width is invalid", () => {
+    assert.throws(
+      () => denseAutoencoder({ inputDim: 784, codeSize: 8, hiddenUnits: [64, -1] }),
+      /hiddenUnits\[1\] must be an integer >= 1, got -1/,
+    );
+  });
+});
+
+describe("trainAutoencoder", () => {
+  let data: ReturnType<typeof loadMnist>;
+  before(() => {
+    data = loadMnist({ seed: 0, trainSize: 512, testSize: 256 });
+  });
+  after(() => tf.dispose([data.train.x, data.train.y, data.test.x, data.test.y]));
+
+  it("lowers the loss on real digits without leaking tensors", async () => {
+    const { autoencoder } = denseAutoencoder({
+      inputDim: 784,
+      codeSize: 16,
+      hiddenUnits: [64],
+      seed: 1,
+    });
+    const before = tf.memory().numTensors;
+    const history = await trainAutoencoder(autoencoder, {
+      x: data.train.x,
+      epochs: 4,
+      batchSize: 64,
+      learningRate: 3e-3,
+      validation: { x: data.test.x },
+    });
+    assert.equal(tf.memory().numTensors, before);
+    assert.equal(history.loss.length, 4);
+    assert.equal(history.valLoss.length, 4);
+    assert.ok(history.loss[3] < 0.6 * history.loss[0], `loss ${history.loss}`);
+    assert.ok(history.valLoss[3] < history.valLoss[0], `validation ${history.valLoss}`);
+    autoencoder.dispose();
+  });
+
+  it("repeats the loss history for the same seeds", async () => {
+    const run = async () => {
+      const { autoencoder } = denseAutoencoder({ inputDim: 784, codeSize: 8, seed: 3 });
+      const history = await trainAutoencoder(autoencoder, {
+        x: data.train.x,
+        epochs: 2,
+        seed: 9,
+      });
+      autoencoder.dispose();
+      return history.loss;
+    };
+    assert.deepEqual(await run(), await run());
+  });
+
+  it("logs each loss term of a custom loss", async () => {
+    const { encoder, decoder, autoencoder } = denseAutoencoder({
+      inputDim: 784,
+      codeSize: 8,
+      seed: 2,
+    });
+    const history = await trainAutoencoder(autoencoder, {
+      x: data.train.x,
+      epochs: 2,
+      loss: (x, target) => {
+        const code = encoder.apply(x) as tf.Tensor;
+        const output = decoder.apply(code) as tf.Tensor;
+        return {
+          reconstruction: tf.losses.meanSquaredError(target, output) as tf.Scalar,
+          activity: code.abs().mean().mul(1e-3) as tf.Scalar,
+        };
+      },
+    });
+    assert.deepEqual(Object.keys(history.terms).sort(), ["activity", "reconstruction"]);
+    const sum = history.terms.reconstruction[1] + history.terms.activity[1];
+    assert.ok(Math.abs(history.loss[1] - sum) < 1e-9);
+    autoencoder.dispose();
+  });
+
+  it("calls onEpochEnd once per epoch with the logs", async () => {
+    const { autoencoder } = denseAutoencoder({ inputDim: 784, codeSize: 4 });
+    const seen: number[] = [];
+    await trainAutoencoder(autoencoder, {
+      x: data.test.x,
+      epochs: 3,
+      onEpochEnd: (logs) => {
+        seen.push(logs.epoch);
+      },
+    });
+    assert.deepEqual(seen, [1, 2, 3]);
+    autoencoder.dispose();
+  });
+
+  it("evaluates the loss in batches like one pass", () => {
+    const { autoencoder } = denseAutoencoder({ inputDim: 784, codeSize: 4 });
+    const loss = (x: tf.Tensor, target: tf.Tensor) => ({
+      reconstruction: tf.losses.meanSquaredError(
+        target,
+        autoencoder.apply(x) as tf.Tensor,
+      ) as tf.Scalar,
+    });
+    const batched = evaluateLoss(loss, data.test.x, data.test.x, 100).reconstruction;
+    const whole = evaluateLoss(loss, data.test.x, data.test.x, 10000).reconstruction;
+    assert.ok(Math.abs(batched - whole) < 1e-6 * whole);
+    autoencoder.dispose();
+  });
+
+  it("throws when target has another row count", async () => {
+    const { autoencoder } = denseAutoencoder({ inputDim: 784, codeSize: 4 });
+    await assert.rejects(
+      trainAutoencoder(autoencoder, { x: data.train.x, target: data.test.x }),
+      /trainAutoencoder: target must have as many rows as x \(512\), got a tensor of shape \[256, 784\]/,
+    );
+    autoencoder.dispose();
+  });
+
+  it("throws when epochs is not a positive integer", async () => {
+    const { autoencoder } = denseAutoencoder({ inputDim: 784, codeSize: 4 });
+    await assert.rejects(
+      trainAutoencoder(autoencoder, { x: data.train.x, epochs: 0 }),
+      /epochs must be an integer >= 1, got 0/,
+    );
+    autoencoder.dispose();
+  });
+});
+
+describe("claims", () => {
+  it("passes a true claim and prints it", () => {
+    assertClaim("loss", 0.01, "<", 0.02);
+  });
+
+  it("throws on a false claim with both numbers", () => {
+    assert.throws(
+      () => assertClaim("test MSE", 0.03, "<", 0.02),
+      /claim failed: test MSE: measured 0\.03 < 0\.02 does not hold/,
+    );
+  });
+
+  it("throws on NaN whatever the comparison", () => {
+    assert.throws(() => assertClaim("loss", NaN, ">", 0), /claim failed/);
+  });
+
+  it("checkShape accepts null as any size", () => {
+    checkShape({ shape: [3, 784] }, [null, 784]);
+    assert.throws(
+      () => checkShape({ shape: [3, 28, 28] }, [null, 784], "images"),
+      /checkShape: images must have shape \[any, 784\], got \[3, 28, 28\]/,
+    );
+  });
+});
