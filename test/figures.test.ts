@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { imageGrid, lineChart, scatter2d } from "../lib/src/figures/basic";
-import { figureBundle, tableText } from "../lib/src/display/show";
+import { figureBundle, resetPlotlyInclusion, tableText } from "../lib/src/display/show";
 import { inTslab } from "../lib/src/display/tslab";
 
 describe("imageGrid", () => {
@@ -92,6 +92,7 @@ describe("scatter2d", () => {
 describe("figureBundle", () => {
   it("carries plotly JSON, HTML with plotly.js once, and a text fallback", () => {
     const figure = lineChart([{ name: "a", y: [1, 2] }], { title: "first" });
+    resetPlotlyInclusion();
     const first = figureBundle(figure);
     const second = figureBundle(figure);
     assert.deepEqual(first["application/vnd.plotly.v1+json"], {
@@ -103,7 +104,17 @@ describe("figureBundle", () => {
     assert.doesNotMatch(second["text/html"] as string, /window\.Plotly = Plotly/);
     assert.match(
       second["text/html"] as string,
-      /Plotly\.newPlot\("aekit-figure-\d+-\d+"/,
+      /getElementById\("aekit-figure-\d+-\d+"\)/,
+    );
+  });
+
+  it("puts the PNG in the bundle and inside the div as a fallback", () => {
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
+    const bundle = figureBundle(lineChart([{ name: "a", y: [1] }], { title: "t" }), png);
+    assert.equal(bundle["image/png"], "iVBORw==");
+    assert.match(
+      bundle["text/html"] as string,
+      /<img class="aekit-static" alt="t" src="data:image\/png;base64,iVBORw==">/,
     );
   });
 

@@ -2,3 +2,4 @@ export { show, showTable, tableText, figureBundle, trainingProgress } from "./sh
 export type { TableInput } from "./show";
 export { inTslab, displayBundle, DisplayHandle } from "./tslab";
 export type { MimeBundle } from "./tslab";
+export { renderPng, closeStaticRenderer, findChromium } from "./static-image";

@@ -2,9 +2,15 @@ import * as fs from "node:fs";
 import type { Figure } from "../figures/types";
 import type { EpochLogs } from "../train/fit";
 import { formatEpochLogs } from "../train/fit";
+import { renderPng } from "./static-image";
 import { DisplayHandle, MimeBundle, displayBundle, inTslab } from "./tslab";
 
 let plotlyIncluded = false;
+
+/** Makes the next figure inline plotly.js again; tests use it to start from a fresh kernel's state. */
+export function resetPlotlyInclusion(): void {
+  plotlyIncluded = false;
+}
 
 /**
  * Returns a script tag that defines window.Plotly, the first time in this kernel process,
@@ -22,17 +28,26 @@ function plotlyLibraryOnce(): string {
 
 let figureCount = 0;
 
-function figureHtml(figure: Figure): string {
+/**
+ * Builds the HTML of a figure: a div that plotly.js draws into. The static PNG, when given,
+ * sits inside the div, so viewers that strip scripts (GitHub, an untrusted notebook in
+ * JupyterLab) still show the figure; the script removes it before drawing.
+ */
+function figureHtml(figure: Figure, png?: Buffer): string {
   const id = `aekit-figure-${process.pid}-${figureCount++}`;
+  const fallback = png
+    ? `<img class="aekit-static" alt="${escapeHtml(figureTitle(figure))}" src="data:image/png;base64,${png.toString("base64")}">`
+    : "";
   const spec = JSON.stringify({ data: figure.data, layout: figure.layout }).replace(
     /</g,
     "\\u003c",
   );
   return (
     plotlyLibraryOnce() +
-    `<div id="${id}" class="aekit-figure"></div>\n<script type="text/javascript">\n` +
+    `<div id="${id}" class="aekit-figure">${fallback}</div>\n<script type="text/javascript">\n` +
     `(function () {\n  var spec = ${spec};\n` +
-    `  var draw = function () { window.Plotly.newPlot("${id}", spec.data, spec.layout, ` +
+    `  var draw = function () {\n    var div = document.getElementById("${id}");\n` +
+    `    div.innerHTML = "";\n    window.Plotly.newPlot(div, spec.data, spec.layout, ` +
     `{ responsive: false, displaylogo: false }); };\n` +
     `  if (window.Plotly) { draw(); } else { window.addEventListener("load", draw); }\n` +
     "})();\n</script>"
@@ -44,18 +59,28 @@ function figureTitle(figure: Figure): string {
   return title?.text ?? "untitled";
 }
 
-/** Builds the MIME bundle of a figure: plotly JSON, HTML and a text fallback. */
-export function figureBundle(figure: Figure): MimeBundle {
-  return {
+/**
+ * Builds the MIME bundle of a figure: plotly JSON (drawn by VS Code), HTML (JupyterLab and
+ * the HTML export), a PNG when given (GitHub, nbviewer) and a text fallback.
+ */
+export function figureBundle(figure: Figure, png?: Buffer): MimeBundle {
+  const bundle: MimeBundle = {
     "application/vnd.plotly.v1+json": { data: figure.data, layout: figure.layout },
-    "text/html": figureHtml(figure),
+    "text/html": figureHtml(figure, png),
     "text/plain": `[figure: ${figureTitle(figure)}]`,
   };
+  if (png) bundle["image/png"] = png.toString("base64");
+  return bundle;
 }
 
-/** Shows a figure in the notebook; outside a notebook prints its title. */
-export function show(figure: Figure): void {
-  displayBundle(figureBundle(figure));
+/**
+ * Shows a figure in the notebook with a static PNG rendered in headless Chromium (see
+ * renderPng); outside a notebook prints its title. Await it, so the image lands in the
+ * cell that made the figure.
+ */
+export async function show(figure: Figure): Promise<void> {
+  const png = inTslab() ? await renderPng(figure) : undefined;
+  displayBundle(figureBundle(figure, png));
 }
 
 /** A table as rows of named cells, or a danfojs DataFrame (anything with columns and values). */
