@@ -3,7 +3,11 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { figureBundle } from "../lib/src/display/show";
+import {
+  figureBundle,
+  plotlyLibraryBundle,
+  resetPlotlyInclusion,
+} from "../lib/src/display/show";
 import {
   findChromium,
   renderPng,
@@ -13,11 +17,14 @@ import { lineChart } from "../lib/src/figures/basic";
 
 const ROOT = path.join(__dirname, "..");
 
+/** Writes an executed notebook and its HTML export, the library first as in a kernel. */
 function writeExport(
   dir: string,
   name: string,
-  bundles: Record<string, unknown>[],
+  figures: Record<string, unknown>[],
 ): void {
+  resetPlotlyInclusion();
+  const bundles = [plotlyLibraryBundle()!, ...figures];
   const cells = bundles.map((data) => ({
     cell_type: "code",
     source: "",
@@ -75,7 +82,7 @@ describe("static images and the figure check", function () {
     writeExport(dir, "bad", [blank]);
     const result = runCheck(dir);
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /bad\.ipynb: cell 1: a figure has no static image\/png/);
+    assert.match(result.stderr, /bad\.ipynb: cell 2: a figure has no static image\/png/);
     assert.match(result.stderr, /bad\.html: figure 1 of 1: plotly drew no traces/);
   });
 

@@ -1,6 +1,13 @@
 import * as assert from "node:assert/strict";
 import { imageGrid, lineChart, scatter2d } from "../lib/src/figures/basic";
-import { figureBundle, resetPlotlyInclusion, tableText } from "../lib/src/display/show";
+import {
+  figureBundle,
+  plotlyLibraryBundle,
+  progressFigure,
+  resetPlotlyInclusion,
+  tableText,
+} from "../lib/src/display/show";
+import type { EpochLogs } from "../lib/src/train/fit";
 import { inTslab } from "../lib/src/display/tslab";
 
 describe("imageGrid", () => {
@@ -90,37 +97,73 @@ describe("scatter2d", () => {
 });
 
 describe("figureBundle", () => {
-  it("carries plotly JSON, HTML with plotly.js once, and a text fallback", () => {
+  it("carries plotly JSON, HTML and a text fallback", () => {
     const figure = lineChart([{ name: "a", y: [1, 2] }], { title: "first" });
-    resetPlotlyInclusion();
-    const first = figureBundle(figure);
-    const second = figureBundle(figure);
-    assert.deepEqual(first["application/vnd.plotly.v1+json"], {
+    const bundle = figureBundle(figure);
+    assert.deepEqual(bundle["application/vnd.plotly.v1+json"], {
       data: figure.data,
       layout: figure.layout,
     });
-    assert.equal(first["text/plain"], "[figure: first]");
-    assert.match(first["text/html"] as string, /window\.Plotly = Plotly/);
-    assert.doesNotMatch(second["text/html"] as string, /window\.Plotly = Plotly/);
-    assert.match(
-      second["text/html"] as string,
-      /getElementById\("aekit-figure-\d+-\d+"\)/,
-    );
-  });
-
-  it("puts the PNG in the bundle and inside the div as a fallback", () => {
-    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
-    const bundle = figureBundle(lineChart([{ name: "a", y: [1] }], { title: "t" }), png);
-    assert.equal(bundle["image/png"], "iVBORw==");
+    assert.equal(bundle["text/plain"], "[figure: first]");
     assert.match(
       bundle["text/html"] as string,
-      /<img class="aekit-static" alt="t" src="data:image\/png;base64,iVBORw==">/,
+      /getElementById\("aekit-figure-\d+-\d+"\)/,
     );
+    assert.doesNotMatch(bundle["text/html"] as string, /window\.Plotly = Plotly/);
+    assert.equal(bundle["image/png"], undefined);
   });
 
   it("escapes '<' in the figure data so a title cannot end the script", () => {
     const bundle = figureBundle(lineChart([{ name: "</script><b>", y: [1] }]));
     assert.doesNotMatch(bundle["text/html"] as string, /<\/script><b>/);
+  });
+});
+
+describe("plotlyLibraryBundle", () => {
+  it("returns the library once per process", () => {
+    resetPlotlyInclusion();
+    const first = plotlyLibraryBundle();
+    assert.match(first?.["text/html"] as string, /window\.Plotly = Plotly/);
+    assert.equal(plotlyLibraryBundle(), undefined);
+  });
+});
+
+describe("progressFigure", () => {
+  const logs = (epoch: number, valLoss?: number): EpochLogs => ({
+    epoch,
+    epochs: 3,
+    loss: 0.5 / epoch,
+    terms: { reconstruction: 0.4 / epoch, sparsity: 0.1 / epoch },
+    valLoss,
+    seconds: 1,
+  });
+
+  it("draws the total, each term and the validation loss", () => {
+    const figure = progressFigure("sparse", [logs(1, 0.6), logs(2, 0.3)]);
+    assert.deepEqual(
+      figure.data.map((t) => t.name),
+      ["training: total", "training: reconstruction", "training: sparsity", "validation"],
+    );
+    assert.deepEqual(figure.data[1].y, [0.4, 0.2]);
+    assert.deepEqual(figure.data[3].line, { dash: "dash" });
+    assert.match(
+      (figure.layout.title as { text: string }).text,
+      /sparse: epoch 2\/3, loss 0\.25/,
+    );
+  });
+
+  it("names a single term plainly and omits missing validation", () => {
+    const single = {
+      epoch: 1,
+      epochs: 1,
+      loss: 1,
+      terms: { reconstruction: 1 },
+      seconds: 1,
+    };
+    assert.deepEqual(
+      progressFigure("ae", [single]).data.map((t) => t.name),
+      ["training"],
+    );
   });
 });
 

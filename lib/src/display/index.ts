@@ -1,4 +1,12 @@
-export { show, showTable, tableText, figureBundle, trainingProgress } from "./show";
+export {
+  show,
+  showTable,
+  tableText,
+  figureBundle,
+  plotlyLibraryBundle,
+  trainingProgress,
+  progressFigure,
+} from "./show";
 export type { TableInput } from "./show";
 export { inTslab, displayBundle, DisplayHandle } from "./tslab";
 export type { MimeBundle } from "./tslab";

@@ -1,4 +1,6 @@
 import * as fs from "node:fs";
+import { lineChart } from "../figures/basic";
+import type { Series } from "../figures/basic";
 import type { Figure } from "../figures/types";
 import type { EpochLogs } from "../train/fit";
 import { formatEpochLogs } from "../train/fit";
@@ -7,23 +9,30 @@ import { DisplayHandle, MimeBundle, displayBundle, inTslab } from "./tslab";
 
 let plotlyIncluded = false;
 
-/** Makes the next figure inline plotly.js again; tests use it to start from a fresh kernel's state. */
+/** Makes the next figure load plotly.js again; tests use it to start from a fresh kernel's state. */
 export function resetPlotlyInclusion(): void {
   plotlyIncluded = false;
 }
 
 /**
- * Returns a script tag that defines window.Plotly, the first time in this kernel process,
- * and an empty string after that. Inlining the library once keeps the executed notebook
- * and its HTML export working offline, at about 4.8 MB per notebook.
+ * Returns a bundle whose script defines window.Plotly, the first time in this kernel
+ * process, and undefined after that. The library gets an output of its own, so that a
+ * figure updated in place (a live training curve) never takes it away, and inlining it
+ * once keeps the executed notebook and its HTML export working offline (about 4.8 MB).
  */
-function plotlyLibraryOnce(): string {
-  if (plotlyIncluded) return "";
+export function plotlyLibraryBundle(): MimeBundle | undefined {
+  if (plotlyIncluded) return undefined;
   plotlyIncluded = true;
   const file = require.resolve("plotly.js-dist-min/plotly.min.js");
   // "</script" inside the library would end the tag early; plotly.min.js 3.7 has none
   const source = fs.readFileSync(file, "utf8").replace(/<\/script/gi, "<\\/script");
-  return `<script type="text/javascript">${source}</script>\n`;
+  return { "text/html": `<script type="text/javascript">${source}</script>` };
+}
+
+function loadPlotlyOnce(): void {
+  if (!inTslab()) return;
+  const library = plotlyLibraryBundle();
+  if (library) displayBundle(library);
 }
 
 let figureCount = 0;
@@ -43,7 +52,6 @@ function figureHtml(figure: Figure, png?: Buffer): string {
     "\\u003c",
   );
   return (
-    plotlyLibraryOnce() +
     `<div id="${id}" class="aekit-figure">${fallback}</div>\n<script type="text/javascript">\n` +
     `(function () {\n  var spec = ${spec};\n` +
     `  var draw = function () {\n    var div = document.getElementById("${id}");\n` +
@@ -79,6 +87,7 @@ export function figureBundle(figure: Figure, png?: Buffer): MimeBundle {
  * cell that made the figure.
  */
 export async function show(figure: Figure): Promise<void> {
+  loadPlotlyOnce();
   const png = inTslab() ? await renderPng(figure) : undefined;
   displayBundle(figureBundle(figure, png));
 }
@@ -143,23 +152,49 @@ export function showTable(table: TableInput): void {
 }
 
 /**
- * Returns an onEpochEnd callback that shows training progress in one output, updated in
- * place after every epoch, with the loss terms; outside a notebook it prints a line per epoch.
+ * Returns an onEpochEnd callback that draws the loss curves of a training run in one output,
+ * updated in place after every epoch: each training loss term, and the validation loss
+ * dashed. The last update adds the static image. Outside a notebook it prints a line per epoch.
  */
-export function trainingProgress(label = "training"): (logs: EpochLogs) => void {
+export function trainingProgress(label = "training"): (logs: EpochLogs) => Promise<void> {
   const handle = new DisplayHandle();
-  const lines: string[] = [];
-  return (logs) => {
-    const line = formatEpochLogs(logs);
+  const history: EpochLogs[] = [];
+  return async (logs) => {
+    history.push(logs);
     if (!inTslab()) {
-      console.log(`${label}: ${line}`);
+      console.log(`${label}: ${formatEpochLogs(logs)}`);
       return;
     }
-    lines.push(line);
-    const recent = lines.slice(-3);
-    handle.update({
-      "text/plain": `${label}\n${recent.join("\n")}`,
-      "text/html": `<pre><b>${escapeHtml(label)}</b>\n${recent.map(escapeHtml).join("\n")}</pre>`,
-    });
+    loadPlotlyOnce();
+    const figure = progressFigure(label, history);
+    const png = logs.epoch === logs.epochs ? await renderPng(figure) : undefined;
+    handle.update(figureBundle(figure, png));
   };
+}
+
+/** Builds the live loss figure of trainingProgress from the epochs so far. */
+export function progressFigure(label: string, history: EpochLogs[]): Figure {
+  const last = history[history.length - 1];
+  const names = Object.keys(last.terms);
+  const series: Series[] = names.map((name) => ({
+    name: names.length > 1 ? `training: ${name}` : "training",
+    y: history.map((logs) => logs.terms[name]),
+  }));
+  if (names.length > 1)
+    series.unshift({ name: "training: total", y: history.map((l) => l.loss) });
+  if (last.valLoss !== undefined) {
+    series.push({
+      name: "validation",
+      y: history.map((l) => l.valLoss ?? NaN),
+      dash: "dash",
+    });
+  }
+  const title = `${label}: epoch ${last.epoch}/${last.epochs}, loss ${last.loss.toPrecision(4)}`;
+  return lineChart(series, {
+    title,
+    xTitle: "epoch",
+    yTitle: "loss",
+    logY: true,
+    height: 320,
+  });
 }
