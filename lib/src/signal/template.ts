@@ -1,0 +1,158 @@
+import { checkOneOf } from "../core/validate";
+import { convolveWindow2d, rotate180 } from "./convolve2d";
+import {
+  invalidDescribed,
+  readImage,
+  toImageOutput,
+  type Grid,
+  type Image,
+  type ImageOutput,
+} from "./input";
+
+/** The normalized scores of `matchTemplate`, named as in OpenCV. */
+export type TemplateMethod = "TM_CCORR_NORMED" | "TM_CCOEFF_NORMED";
+export const TEMPLATE_METHODS: readonly TemplateMethod[] = [
+  "TM_CCORR_NORMED",
+  "TM_CCOEFF_NORMED",
+];
+
+/**
+ * Returns the summed-area table of `values`: entry (i, j) of the (rows + 1) x (cols + 1)
+ * result is the sum of values[r][c] over r < i and c < j.
+ */
+function summedAreaTable(grid: Grid, square: boolean): Float64Array {
+  const { rows, cols, data } = grid;
+  const stride = cols + 1;
+  const table = new Float64Array((rows + 1) * stride);
+  for (let r = 0; r < rows; r++) {
+    let rowSum = 0;
+    for (let c = 0; c < cols; c++) {
+      const v = data[r * cols + c];
+      rowSum += square ? v * v : v;
+      table[(r + 1) * stride + c + 1] = table[r * stride + c + 1] + rowSum;
+    }
+  }
+  return table;
+}
+
+/**
+ * Slides a template over an image and scores each position with a normalized
+ * cross-correlation, like OpenCV's cv::matchTemplate (OpenCV 4.6) with
+ * TM_CCORR_NORMED or TM_CCOEFF_NORMED.
+ *
+ * For an image I of H x W and a template T of h x w, the output R has
+ * (H - h + 1) x (W - w + 1) entries, one per position of the template inside the image;
+ * R[r][c] scores the window whose top-left pixel is I[r][c]. With sums over
+ * u = 0 .. h - 1 and v = 0 .. w - 1,
+ *
+ *     TM_CCORR_NORMED:  R[r][c] = sum T[u][v] I[r+u][c+v] / sqrt(sum T[u][v]^2 * sum I[r+u][c+v]^2)
+ *     TM_CCOEFF_NORMED: the same with T - mean(T) for T and I - mean(window) for I,
+ *
+ * the cosine of the angle between template and window, and their Pearson correlation
+ * coefficient. Both lie in [-1, 1] and reach 1 where the window is a positive multiple of
+ * the template; TM_CCOEFF_NORMED is also unchanged when the image's brightness and
+ * contrast change (I to a * I + b with a > 0).
+ *
+ * Zero variance. Where a denominator is 0 the score is 0/0; this returns 0 there:
+ *
+ * - A window that is constant (TM_CCOEFF_NORMED) or all zeros (TM_CCORR_NORMED) scores
+ *   0, as in OpenCV 4.6: it carries no evidence for or against the template. A window
+ *   counts as constant when its sum of squared deviations is at most
+ *   8 (H + W) 2^-52 sum (I - mean(I))^2, a bound on the rounding error of the
+ *   summed-area tables. OpenCV zeroes a wider band: sums up to
+ *   min(0.5, 10 * FLT_EPSILON * the window's sum of squares).
+ * - A constant template (TM_CCOEFF_NORMED) or an all-zero template (TM_CCORR_NORMED)
+ *   scores 0 everywhere. OpenCV 4.6 returns 1 everywhere for a constant template under
+ *   TM_CCOEFF_NORMED, a perfect match at every position whatever the image holds; this
+ *   function keeps one rule for every 0/0 instead.
+ *
+ * Rounding can push a score just past ±1, so scores are clamped to [-1, 1].
+ *
+ * The method follows J. P. Lewis, "Fast Normalized Cross-Correlation", Vision
+ * Interface 1995: the numerator is one cross-correlation, computed with FFTs when that is
+ * estimated faster (see `correlate2d`), and the window sums come from summed-area
+ * tables of I and I^2, so the cost does not grow with h * w for each position.
+ *
+ * Rows of the output have the type of the image's rows (see `convolve2d`).
+ *
+ * @param image - a non-empty array of rows of equal length, finite numbers
+ * @param template - no larger than the image in either dimension
+ * @param method - 'TM_CCORR_NORMED' or 'TM_CCOEFF_NORMED'
+ * @throws AekitError on empty, ragged or non-finite inputs, a template larger than the
+ *   image, or an unknown method
+ *
+ * See also: `correlate2d` (the unnormalized numerator), `correlate`.
+ *
+ * Reference: cv::matchTemplate, OpenCV 4.6 documentation (TemplateMatchModes); the tests
+ * compare with values it computed.
+ */
+export function matchTemplate<T extends Image>(
+  image: T,
+  template: Image,
+  method: TemplateMethod,
+): ImageOutput<T> {
+  const a = readImage("matchTemplate", "image", image);
+  const t = readImage("matchTemplate", "template", template);
+  const checkedMethod = checkOneOf("matchTemplate", "method", method, TEMPLATE_METHODS);
+  if (t.rows > a.rows || t.cols > a.cols) {
+    invalidDescribed(
+      "matchTemplate",
+      "template",
+      `be no larger than the image (${a.rows} x ${a.cols}) in either dimension`,
+      `${t.rows} x ${t.cols}`,
+    );
+  }
+
+  const centred = checkedMethod === "TM_CCOEFF_NORMED";
+  const rows = a.rows - t.rows + 1;
+  const cols = a.cols - t.cols + 1;
+  const scores = new Float64Array(rows * cols);
+  const templ = centred ? subtractMean(t) : t;
+  let templateEnergy = 0;
+  for (const v of templ.data) templateEnergy += v * v;
+  const flatTemplate = centred
+    ? t.data.every((v) => v === t.data[0])
+    : templateEnergy === 0;
+  if (flatTemplate) return toImageOutput(image, { rows, cols, data: scores });
+
+  // Subtracting the image's mean changes no TM_CCOEFF_NORMED score, and keeps the
+  // summed-area tables small, which shrinks their rounding error.
+  const z = centred ? subtractMean(a) : a;
+  const window = { top: t.rows - 1, left: t.cols - 1, rows, cols };
+  const numerator = convolveWindow2d(z, rotate180(templ), window, "auto").data;
+  const sums = centred ? summedAreaTable(z, false) : undefined;
+  const squares = summedAreaTable(z, true);
+  const stride = a.cols + 1;
+  const size = t.rows * t.cols;
+  // each table entry sums at most H + W rounded terms of size <= the table's total
+  const flatBound = 8 * (a.rows + a.cols) * Number.EPSILON * squares[squares.length - 1];
+
+  for (let r = 0; r < rows; r++) {
+    const top = r * stride;
+    const bottom = (r + t.rows) * stride;
+    for (let c = 0; c < cols; c++) {
+      const right = c + t.cols;
+      let variation =
+        squares[bottom + right] -
+        squares[top + right] -
+        squares[bottom + c] +
+        squares[top + c];
+      if (sums !== undefined) {
+        const sum =
+          sums[bottom + right] - sums[top + right] - sums[bottom + c] + sums[top + c];
+        variation -= (sum * sum) / size;
+      }
+      if (variation <= flatBound) continue;
+      const score = numerator[r * cols + c] / Math.sqrt(variation * templateEnergy);
+      scores[r * cols + c] = Math.min(1, Math.max(-1, score));
+    }
+  }
+  return toImageOutput(image, { rows, cols, data: scores });
+}
+
+function subtractMean(grid: Grid): Grid {
+  let sum = 0;
+  for (const v of grid.data) sum += v;
+  const mean = sum / grid.data.length;
+  return { rows: grid.rows, cols: grid.cols, data: grid.data.map((v) => v - mean) };
+}
