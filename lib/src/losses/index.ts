@@ -1,1 +1,3 @@
-export {};
+export { klSparsityPenalty, l1ActivityPenalty } from "./sparsity";
+export { contractivePenalty } from "./contractive";
+export { mse, psnr } from "./reconstruction";
