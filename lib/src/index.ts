@@ -3,6 +3,8 @@ export * as tf from "@tensorflow/tfjs";
 export { AekitError, describeValue } from "./core/errors";
 export { checkShape, assertClaim } from "./core/claims";
 export type { Comparison } from "./core/claims";
+export { courseMode, recordMetric, MODE_ENV, METRICS_ENV } from "./core/course";
+export type { CourseMode, MetricRecord } from "./core/course";
 export { makeRng, randomNormal, permutation } from "./core/random";
 export type { Rng } from "./core/random";
 export { initBackend, BACKENDS, BACKEND_ENV } from "./backend/select";

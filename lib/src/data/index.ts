@@ -7,3 +7,16 @@ export type { MnistOptions, MnistData } from "./mnist";
 export { loadFashionMnist, FASHION_MNIST_DIR, FASHION_CLASSES } from "./fashion";
 export { noisyCircle, spiral, swissRoll } from "./manifolds";
 export type { ManifoldSample, ManifoldOptions } from "./manifolds";
+export {
+  corrupt,
+  gaussianNoise,
+  maskingNoise,
+  saltAndPepperNoise,
+  CORRUPTION_KINDS,
+} from "./corruptions";
+export type {
+  CorruptionKind,
+  CorruptionOptions,
+  GaussianNoiseOptions,
+  ReplacementNoiseOptions,
+} from "./corruptions";
