@@ -22,7 +22,7 @@ export interface DenseAutoencoderOptions {
   /** Size of the code (the bottleneck). */
   codeSize: number;
   /** Widths of the encoder's hidden layers, input side first; the decoder mirrors them. Default []. */
-  hiddenUnits?: number[];
+  hiddenUnits?: readonly number[];
   /** Activation of the hidden layers. Default 'relu'. */
   activation?: Activation;
   /** Activation of the code layer. Default: the hidden activation. */
