@@ -336,6 +336,15 @@ describe("correlationLags", () => {
   it("defaults to mode 'full'", () => {
     assert.deepEqual(correlationLags(2, 3), [-2, -1, 0, 1]);
   });
+
+  it("runs the documented delay search", () => {
+    const h = [1, -2, 3];
+    const x = [0, 0, 0, 0, 1, -2, 3, 0];
+    const z = correlate(x, h);
+    const lags = correlationLags(x.length, h.length);
+    const delay = lags[z.indexOf(Math.max(...z))];
+    assert.equal(delay, 4);
+  });
 });
 
 describe("correlate finds a planted delay", () => {

@@ -509,6 +509,7 @@ describe("convolve2d direct against FFT", () => {
     [100, 90, 7, 8],
     [5, 6, 12, 9],
     [130, 70, 3, 40],
+    [3, 40, 8, 20],
   ];
   for (const [rows, cols, kRows, kCols] of cases) {
     for (const mode of MODES) {

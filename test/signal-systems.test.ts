@@ -311,3 +311,17 @@ describe("isLinear and isShiftInvariant", () => {
     );
   });
 });
+
+describe("documented examples", () => {
+  it("lfilter, impulseResponse, isLinear and isShiftInvariant", () => {
+    assert.deepEqual(lfilter([0.5], [1, -0.5], [1, 0, 0, 0]), [0.5, 0.25, 0.125, 0.0625]);
+    assert.deepEqual(
+      impulseResponse((x) => lfilter([0.5], [1, -0.5], x), 4),
+      [0.5, 0.25, 0.125, 0.0625],
+    );
+    assert.equal(isLinear((x) => convolve(x, [1 / 3, 1 / 3, 1 / 3])).passed, true);
+    assert.equal(isLinear((x) => x.map((v) => v * v)).passed, false);
+    assert.equal(isShiftInvariant((x) => x.map((v) => v * v)).passed, true);
+    assert.equal(isShiftInvariant((x) => x.map((v, n) => n * v)).passed, false);
+  });
+});

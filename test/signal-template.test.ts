@@ -96,6 +96,21 @@ const OPENCV: Record<string, Record<TemplateMethod, number[][]>> = {
   },
 };
 
+// cv2.matchTemplate of NEAR_FLAT (float32) and t22 with TM_CCOEFF_NORMED, same script.
+// The window at (0, 0) has squared deviations summing to 0.03, below OpenCV's flatness
+// threshold min(0.5, 10 FLT_EPSILON * 40000) = 0.048; the one at (2, 2) has 0.0675.
+const NEAR_FLAT = [
+  [100.2, 100, 100, 100],
+  [100, 100, 100, 100],
+  [100, 100, 100, 100],
+  [100, 100, 100, 100.3],
+];
+const OPENCV_NEAR_FLAT = [
+  [0, 0, 0],
+  [0, 0, 0],
+  [0, 0, -0.7745967],
+];
+
 const TEMPLATES: Record<string, number[][]> = {
   t22: [
     [1, 2],
@@ -252,6 +267,17 @@ describe("matchTemplate zero variance", () => {
       [OPENCV.t22.TM_CCORR_NORMED[4][0], OPENCV.t22.TM_CCORR_NORMED[4][1]],
       [0, 0],
     );
+  });
+
+  it("scores a nearly constant window that OpenCV zeroes", () => {
+    const scores = matchTemplate(NEAR_FLAT, TEMPLATES.t22, "TM_CCOEFF_NORMED");
+    // window (0, 0) deviates by a * [3, -1, -1, -1] / 4, the template by
+    // [-0.5, 0.5, 1.5, -1.5], so the score is -0.5 a / (a sqrt(12) / 4 * sqrt(5))
+    const expected = -0.5 / ((Math.sqrt(12) / 4) * Math.sqrt(5));
+    assert.ok(Math.abs(scores[0][0] - expected) < SCORE_TOLERANCE, `${scores[0][0]}`);
+    assert.equal(OPENCV_NEAR_FLAT[0][0], 0);
+    assertClose(scores[2][2], OPENCV_NEAR_FLAT[2][2], FLOAT32_TOLERANCE);
+    assert.equal(scores[1][1], 0);
   });
 
   it("scores a constant template 0 everywhere, where OpenCV returns 1", () => {

@@ -135,3 +135,12 @@ for tn, t in TEMPLATES.items():
         print(f"    {method}: {ts(rows)},")
     print("  },")
 print("};")
+
+# a window whose sum of squared deviations (0.03) is below OpenCV's flatness threshold
+# min(0.5, 10 FLT_EPSILON * 40000) = 0.048, and one above it (0.0675)
+NEAR_FLAT = np.full((4, 4), 100, np.float32)
+NEAR_FLAT[0, 0] = 100.2
+NEAR_FLAT[3, 3] = 100.3
+block("signal-template.test.ts: cv2.matchTemplate, near-constant windows")
+r = cv2.matchTemplate(NEAR_FLAT, np.array(TEMPLATES["t22"], np.float32), cv2.TM_CCOEFF_NORMED)
+print(f"const OPENCV_NEAR_FLAT = {ts([[float(f'{v:.7g}') for v in row] for row in r.tolist()])};")

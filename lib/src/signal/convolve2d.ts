@@ -75,6 +75,14 @@ export function modeWindow2d(
   };
 }
 
+/**
+ * The first index of the 'same' window in the full output, for a kernel dimension of k:
+ * scipy's convolve2d (and its n-dimensional convolve and correlate) start at
+ * floor((k - 1) / 2), its correlate2d at floor(k / 2). They differ for an even k.
+ */
+export const convolve2dSameStart = (k: number): number => Math.floor((k - 1) / 2);
+export const correlate2dSameStart = (k: number): number => Math.floor(k / 2);
+
 /** Computes a window of the full 2-D convolution of image and kernel with a method. */
 export function convolveWindow2d(
   image: Grid,
@@ -88,9 +96,12 @@ export function convolveWindow2d(
       ? [kernel, image]
       : [image, kernel];
   const tiles = planTiles(filter.rows, filter.cols, window.rows, window.cols);
+  // besides its multiply-adds, the direct sum spends about 2 of them per kernel row and
+  // 4 more per output
   const direct =
     directCost(signal.rows, filter.rows, window.top, window.rows) *
-    directCost(signal.cols, filter.cols, window.left, window.cols);
+      directCost(signal.cols, filter.cols, window.left, window.cols) +
+    window.rows * window.cols * (2 * filter.rows + 4);
   const useFft = method === "fft" || (method === "auto" && tiles.cost < direct);
   const { top, left, rows, cols } = window;
   return useFft
@@ -118,8 +129,8 @@ export function rotate180(grid: Grid): Grid {
  * - 'same': H x W entries starting at (floor((kh - 1) / 2), floor((kw - 1) / 2)),
  *   as scipy.signal.convolve2d and scipy.signal.convolve do.
  * - 'valid': the (|H - kh| + 1) x (|W - kw| + 1) entries that use no zero padding. The
- *   kernel must be no larger than the image in both dimensions, or no smaller in both;
- *   in the second case the inputs swap roles, as in scipy.
+ *   kernel must be no larger than the image in both dimensions, or no smaller in both.
+ *   In the second case the inputs swap roles, as in scipy.
  *
  * Rows of the output have the type of the image's rows: Arrays for Arrays, Float32Arrays
  * for Float32Arrays, otherwise Float64Arrays. The sums run in float64.
@@ -131,11 +142,11 @@ export function rotate180(grid: Grid): Grid {
  * @throws AekitError on empty or ragged inputs, non-finite values, an unknown mode or
  *   method, or kernel and image sizes that 'valid' cannot pair
  *
- * See also: `correlate2d` (no kernel flip; what tf.conv2d computes), `convolve`,
+ * See also: `correlate2d` (no kernel flip, as in tf.conv2d), `convolve`,
  * `convolve2dTensor`.
  *
- * Reference: scipy.signal.convolve2d, SciPy 1.10 documentation; the tests compare with
- * values it computed.
+ * Reference: scipy.signal.convolve2d, SciPy 1.10 documentation. The tests compare
+ * with values it computed.
  */
 export function convolve2d<T extends Image>(
   image: T,
@@ -148,15 +159,14 @@ export function convolve2d<T extends Image>(
   const checkedMode = readMode("convolve2d", mode);
   const method = readMethod("convolve2d", options);
 
-  const window = modeWindow2d("convolve2d", checkedMode, a, k, (n) =>
-    Math.floor((n - 1) / 2),
-  );
+  const window = modeWindow2d("convolve2d", checkedMode, a, k, convolve2dSameStart);
   return toImageOutput(image, convolveWindow2d(a, k, window, method));
 }
 
 /**
  * Cross-correlates an image with a kernel in 2-D, like scipy.signal.correlate2d with
- * its default zero boundary. This is what tf.conv2d and every CNN layer compute.
+ * its default zero boundary. This is what tf.conv2d computes, so a CNN's "convolution"
+ * layer is a correlation.
  *
  * With the image of H x W and the kernel of kh x kw, the correlation at lag (r, c) is
  *
@@ -173,7 +183,7 @@ export function convolve2d<T extends Image>(
  *   here and -1 .. H - 2 there.
  * - 'valid': the lags that use no zero padding, r = 0 .. H - kh and c = 0 .. W - kw.
  *   The kernel must be no larger than the image in both dimensions, or no smaller in
- *   both; then r = H - kh .. 0 and c = W - kw .. 0, as in scipy.
+ *   both. A larger kernel gives r = H - kh .. 0 and c = W - kw .. 0, as in scipy.
  *
  * Rows of the output have the type of the image's rows (see `convolve2d`). The sums run
  * in float64.
@@ -191,8 +201,8 @@ export function convolve2d<T extends Image>(
  * See also: `convolve2d`, `correlate`, `matchTemplate` (normalized),
  * `correlate2dTensor`.
  *
- * Reference: scipy.signal.correlate2d, SciPy 1.10 documentation; the tests compare with
- * values it computed.
+ * Reference: scipy.signal.correlate2d, SciPy 1.10 documentation. The tests compare
+ * with values it computed.
  */
 export function correlate2d<T extends Image>(
   image: T,
@@ -205,6 +215,6 @@ export function correlate2d<T extends Image>(
   const checkedMode = readMode("correlate2d", mode);
   const method = readMethod("correlate2d", options);
 
-  const window = modeWindow2d("correlate2d", checkedMode, a, k, (n) => Math.floor(n / 2));
+  const window = modeWindow2d("correlate2d", checkedMode, a, k, correlate2dSameStart);
   return toImageOutput(image, convolveWindow2d(a, rotate180(k), window, method));
 }

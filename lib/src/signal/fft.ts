@@ -2,14 +2,16 @@ import FFT from "fft.js";
 import type { Grid } from "./input";
 
 // fft.js transforms complex arrays of interleaved (re, im) pairs, power-of-two sizes only.
-// Building a plan evaluates 2 * size sines and cosines, so plans are kept per size.
+// Building a plan evaluates 2 * size sines and cosines, so plans up to MAX_KEPT_PLAN
+// (whose tables take about 1 MB) are kept for reuse.
+const MAX_KEPT_PLAN = 65536;
 const plans = new Map<number, FFT>();
 
 function plan(size: number): FFT {
   let fft = plans.get(size);
   if (fft === undefined) {
     fft = new FFT(size);
-    plans.set(size, fft);
+    if (size <= MAX_KEPT_PLAN) plans.set(size, fft);
   }
   return fft;
 }
@@ -21,11 +23,14 @@ export function nextPowerOfTwo(n: number): number {
   return size;
 }
 
-// Costs in units of one multiply-add of the direct sum, measured with Node 20 on x86-64:
-// a complex fft.js transform of size n takes about FFT_COST * n * log2(n) of them, and
-// copying a block in or out about COPY_COST per sample.
-const FFT_COST = 1.6;
-const COPY_COST = 2;
+// Cost estimates in units of one multiply-add of the direct sum, from CPU times measured
+// with Node 20 on a 2-core x86-64 machine (only the ratios matter). A complex fft.js
+// transform of size n costs about FFT_COST * n * log2(n). Filling a block, multiplying
+// spectra and copying the result out cost about BLOCK_COST per sample in 1-D and
+// TILE_COST per sample in 2-D.
+const FFT_COST = 0.9;
+const BLOCK_COST = 5.5;
+const TILE_COST = 10;
 
 /** The block size and estimated cost of an overlap-save convolution in 1-D. */
 export interface BlockPlan {
@@ -45,7 +50,7 @@ export function planBlocks(taps: number, length: number): BlockPlan {
     // two blocks share one forward and one inverse transform, plus one for the kernel
     const transforms = 2 * Math.ceil(blocks / 2) + 1;
     const cost =
-      transforms * FFT_COST * size * Math.log2(size) + blocks * COPY_COST * size;
+      transforms * FFT_COST * size * Math.log2(size) + blocks * BLOCK_COST * size;
     if (cost < best.cost) best = { size, cost };
   }
   return best;
@@ -82,12 +87,20 @@ export function convolveFft(
   const result = new Float64Array(2 * size);
   for (let first = 0; first < length; first += 2 * step) {
     // the block for outputs o.. reads x[o - taps + 1 .. o - taps + size]
-    padded.fill(0);
-    for (let lane = 0; lane < 2; lane++) {
-      const offset = start + first + lane * step - (taps - 1);
-      const from = Math.max(0, -offset);
-      const to = Math.min(size, n - offset);
-      for (let t = from; t < to; t++) padded[2 * t + lane] = x[offset + t];
+    const offset = start + first - (taps - 1);
+    if (offset >= 0 && offset + step + size <= n) {
+      for (let t = 0; t < size; t++) {
+        padded[2 * t] = x[offset + t];
+        padded[2 * t + 1] = x[offset + step + t];
+      }
+    } else {
+      padded.fill(0);
+      for (let lane = 0; lane < 2; lane++) {
+        const laneOffset = offset + lane * step;
+        const from = Math.max(0, -laneOffset);
+        const to = Math.min(size, n - laneOffset);
+        for (let t = from; t < to; t++) padded[2 * t + lane] = x[laneOffset + t];
+      }
     }
     fft.transform(spectrum, padded);
     for (let k = 0; k < 2 * size; k += 2) {
@@ -97,13 +110,11 @@ export function convolveFft(
       padded[k + 1] = -im;
     }
     fft.transform(result, padded);
-    for (let lane = 0; lane < 2; lane++) {
-      const base = first + lane * step;
-      const count = Math.min(step, length - base);
-      const sign = lane === 0 ? 1 : -1;
-      for (let t = 0; t < count; t++)
-        out[base + t] = sign * result[2 * (t + taps - 1) + lane];
-    }
+    const first0 = Math.min(step, length - first);
+    const first1 = Math.min(step, length - first - step);
+    const valid = 2 * (taps - 1);
+    for (let t = 0; t < first0; t++) out[first + t] = result[valid + 2 * t];
+    for (let t = 0; t < first1; t++) out[first + step + t] = -result[valid + 2 * t + 1];
   }
   return out;
 }
@@ -133,10 +144,11 @@ export function planTiles(
       const tiles =
         Math.ceil(outRows / (rows - kernelRows + 1)) *
         Math.ceil(outCols / (cols - kernelCols + 1));
-      // a real tile costs about one complex transform of its size each way
+      // the forward and inverse real transforms of a tile cost about one complex
+      // transform of its size, and the kernel's forward transform half of that
       const perTile =
-        2 * FFT_COST * rows * cols * Math.log2(rows * cols) + 2 * COPY_COST * rows * cols;
-      const cost = (tiles + 1) * perTile;
+        FFT_COST * rows * cols * Math.log2(rows * cols) + TILE_COST * rows * cols;
+      const cost = (tiles + 0.5) * perTile;
       if (cost < best.cost) best = { rows, cols, cost };
     }
   }
@@ -207,7 +219,8 @@ class RealTiles {
         for (let c = from; c < to; c++) line[2 * c + lane] = source.data[base + c];
       }
       this.rowFft.transform(lineSpectrum, line);
-      // rows r and r + 1 are the real and imaginary parts of `line`: separate their spectra
+      // rows r and r + 1 are the real and imaginary parts of `line`, so their spectra
+      // are (Z[k] + conj Z[-k]) / 2 and (Z[k] - conj Z[-k]) / 2i
       for (let k = 0; k < half; k++) {
         const mirror = k === 0 ? 0 : cols - k;
         const zr = lineSpectrum[2 * k];
@@ -232,9 +245,10 @@ class RealTiles {
   }
 
   /**
-   * Finishes an inverse transform: `conjugated` holds the column transforms of the
-   * conjugated spectrum divided by rows * cols, and this writes tile rows
-   * `firstRow`..`firstRow + count - 1` (real values) into `write(row, values)`.
+   * Finishes an inverse transform. `spectrum` contains the column transforms of the
+   * conjugated product spectrum divided by rows * cols. Tile rows firstRow ..
+   * firstRow + count - 1 come out real, and each is passed to `write(row, values, lane)`
+   * as values[2 * c + lane] for column c.
    */
   inverseRows(
     spectrum: Spectrum,

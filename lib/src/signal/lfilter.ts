@@ -12,8 +12,8 @@ import { readSignal, toSignalOutput, type Signal, type SignalOutput } from "./in
  * the type of x (see `convolve`). With a = [1] this is an FIR filter and equals
  * `convolve(x, b)` cut to its first N samples.
  *
- * The transfer function is H(z) = B(z) / A(z) with B(z) = sum_k b[k] z^-k and A(z)
- * likewise; the filter is stable when the roots of A lie inside the unit circle.
+ * The transfer function is H(z) = B(z) / A(z), with B(z) = sum_k b[k] z^-k and A(z)
+ * likewise. The filter is stable when the roots of A(z) lie inside the unit circle.
  *
  * @param b - numerator coefficients, a non-empty array of finite numbers
  * @param a - denominator coefficients, a non-empty array of finite numbers, a[0] != 0
@@ -25,8 +25,8 @@ import { readSignal, toSignalOutput, type Signal, type SignalOutput } from "./in
  *
  * See also: `convolve`, `impulseResponse`, `stepResponse`.
  *
- * Reference: scipy.signal.lfilter, SciPy 1.10 documentation; the tests compare with
- * values it computed.
+ * Reference: scipy.signal.lfilter, SciPy 1.10 documentation. The tests compare
+ * with values it computed.
  */
 export function lfilter<T extends Signal>(b: Signal, a: Signal, x: T): SignalOutput<T> {
   const numerator = readSignal("lfilter", "b", b);

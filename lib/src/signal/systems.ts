@@ -10,16 +10,16 @@ export type System = (x: number[]) => ArrayLike<number>;
 
 /** Options of `isLinear` and `isShiftInvariant`. */
 export interface ProbeOptions {
-  /** Number of random trials; default 20. */
+  /** Number of random trials (default 20). */
   readonly trials?: number;
-  /** Samples in each random input signal; default 64 (at least 8 for `isShiftInvariant`). */
+  /** Samples in each random input signal (default 64, at least 8 for `isShiftInvariant`). */
   readonly length?: number;
   /**
    * Largest deviation accepted, relative to the size of the outputs compared (see
-   * `ProbeResult.maxDeviation`); default 1e-9, far above float64 rounding.
+   * `ProbeResult.maxDeviation`). The default, 1e-9, is far above float64 rounding.
    */
   readonly tolerance?: number;
-  /** Seed of the random inputs; default 0. The same seed draws the same inputs. */
+  /** Seed of the random inputs (default 0). The same seed draws the same inputs. */
   readonly seed?: number;
 }
 
@@ -29,8 +29,9 @@ export interface ProbeResult {
   readonly passed: boolean;
   /**
    * The largest difference between the two outputs that should agree, over all samples
-   * and trials, divided by the largest magnitude of the reference output in that trial
-   * (or by 1 when that output is all zeros).
+   * and trials, divided by the size of the outputs in that trial: the largest
+   * |αS(x1)| + |βS(x2)| for `isLinear`, the largest |S(x)| for `isShiftInvariant`, or 1
+   * when that is 0.
    */
   readonly maxDeviation: number;
   readonly tolerance: number;

@@ -17,8 +17,8 @@ export const TEMPLATE_METHODS: readonly TemplateMethod[] = [
 ];
 
 /**
- * Returns the summed-area table of `values`: entry (i, j) of the (rows + 1) x (cols + 1)
- * result is the sum of values[r][c] over r < i and c < j.
+ * Returns the summed-area table of `grid` (or of its squares): entry (i, j) of the
+ * (rows + 1) x (cols + 1) result is the sum of grid[r][c] over r < i and c < j.
  */
 function summedAreaTable(grid: Grid, square: boolean): Float64Array {
   const { rows, cols, data } = grid;
@@ -41,37 +41,44 @@ function summedAreaTable(grid: Grid, square: boolean): Float64Array {
  * TM_CCORR_NORMED or TM_CCOEFF_NORMED.
  *
  * For an image I of H x W and a template T of h x w, the output R has
- * (H - h + 1) x (W - w + 1) entries, one per position of the template inside the image;
+ * (H - h + 1) x (W - w + 1) entries, one per position of the template inside the image.
  * R[r][c] scores the window whose top-left pixel is I[r][c]. With sums over
  * u = 0 .. h - 1 and v = 0 .. w - 1,
  *
  *     TM_CCORR_NORMED:  R[r][c] = sum T[u][v] I[r+u][c+v] / sqrt(sum T[u][v]^2 * sum I[r+u][c+v]^2)
- *     TM_CCOEFF_NORMED: the same with T - mean(T) for T and I - mean(window) for I,
+ *     TM_CCOEFF_NORMED: the same with T - mean(T) for T and I - mean(window) for I.
  *
- * the cosine of the angle between template and window, and their Pearson correlation
- * coefficient. Both lie in [-1, 1] and reach 1 where the window is a positive multiple of
- * the template; TM_CCOEFF_NORMED is also unchanged when the image's brightness and
- * contrast change (I to a * I + b with a > 0).
+ * TM_CCORR_NORMED is the cosine of the angle between template and window, and
+ * TM_CCOEFF_NORMED is their Pearson correlation coefficient. Both lie in [-1, 1] and
+ * reach 1 where the window is a positive multiple of the template. TM_CCOEFF_NORMED is
+ * also unchanged when the image's brightness and contrast change (I to a * I + b with
+ * a > 0), and changes sign for a < 0.
  *
- * Zero variance. Where a denominator is 0 the score is 0/0; this returns 0 there:
+ * Zero variance. Where a denominator is 0, the numerator is 0 too and the score is
+ * undefined. This function returns 0 there:
  *
  * - A window that is constant (TM_CCOEFF_NORMED) or all zeros (TM_CCORR_NORMED) scores
- *   0, as in OpenCV 4.6: it carries no evidence for or against the template. A window
- *   counts as constant when its sum of squared deviations is at most
- *   8 (H + W) 2^-52 sum (I - mean(I))^2, a bound on the rounding error of the
- *   summed-area tables. OpenCV zeroes a wider band: sums up to
- *   min(0.5, 10 * FLT_EPSILON * the window's sum of squares).
+ *   0, as in OpenCV 4.6, because it carries no evidence for or against the template. A
+ *   window counts as constant (or zero) when its sum of squared deviations (or of
+ *   squares) is at most a bound on the rounding error of the summed-area tables:
+ *   4 (H + W) 2^-52 (S2 + 2 max|I'| S1), with I' = I - mean(I), S1 and S2 the sums of
+ *   |I'| and I'^2 over the image (for TM_CCORR_NORMED, I' = I and the S1 term is
+ *   dropped). For a 512 x 512 image of uniform random grey levels 0 .. 255 the bound is
+ *   about 0.005, where one pixel off by one grey level adds about 1. OpenCV 4.6 zeroes
+ *   more windows: those whose sum is at most min(0.5, 10 FLT_EPSILON times the window's
+ *   sum of squares), as its templmatch.cpp reads.
  * - A constant template (TM_CCOEFF_NORMED) or an all-zero template (TM_CCORR_NORMED)
  *   scores 0 everywhere. OpenCV 4.6 returns 1 everywhere for a constant template under
- *   TM_CCOEFF_NORMED, a perfect match at every position whatever the image holds; this
- *   function keeps one rule for every 0/0 instead.
+ *   TM_CCOEFF_NORMED, a perfect match at every position whatever the image contains.
+ *   This function returns 0 for every undefined score instead, so that a flat template
+ *   never reports a match.
  *
- * Rounding can push a score just past ±1, so scores are clamped to [-1, 1].
+ * Rounding can push a score just past -1 or 1, so scores are clamped to [-1, 1].
  *
  * The method follows J. P. Lewis, "Fast Normalized Cross-Correlation", Vision
- * Interface 1995: the numerator is one cross-correlation, computed with FFTs when that is
- * estimated faster (see `correlate2d`), and the window sums come from summed-area
- * tables of I and I^2, so the cost does not grow with h * w for each position.
+ * Interface 1995, pp. 120-123. The numerator is one cross-correlation, computed with
+ * FFTs when that is estimated faster (see `correlate2d`), and the window sums come from
+ * summed-area tables of I and I^2, so each position costs O(1) beyond the correlation.
  *
  * Rows of the output have the type of the image's rows (see `convolve2d`).
  *
@@ -81,10 +88,14 @@ function summedAreaTable(grid: Grid, square: boolean): Float64Array {
  * @throws AekitError on empty, ragged or non-finite inputs, a template larger than the
  *   image, or an unknown method
  *
+ * @example
+ * const scores = matchTemplate(image, patch, "TM_CCOEFF_NORMED");
+ * // the best match is the largest score, 1 where image contains patch unchanged
+ *
  * See also: `correlate2d` (the unnormalized numerator), `correlate`.
  *
- * Reference: cv::matchTemplate, OpenCV 4.6 documentation (TemplateMatchModes); the tests
- * compare with values it computed.
+ * Reference: cv::matchTemplate and TemplateMatchModes, OpenCV 4.6 documentation. The
+ * tests compare with values it computed.
  */
 export function matchTemplate<T extends Image>(
   image: T,
@@ -124,8 +135,7 @@ export function matchTemplate<T extends Image>(
   const squares = summedAreaTable(z, true);
   const stride = a.cols + 1;
   const size = t.rows * t.cols;
-  // each table entry sums at most H + W rounded terms of size <= the table's total
-  const flatBound = 8 * (a.rows + a.cols) * Number.EPSILON * squares[squares.length - 1];
+  const flatBound = tableErrorBound(z, centred);
 
   for (let r = 0; r < rows; r++) {
     const top = r * stride;
@@ -148,6 +158,26 @@ export function matchTemplate<T extends Image>(
     }
   }
   return toImageOutput(image, { rows, cols, data: scores });
+}
+
+/**
+ * Bounds the rounding error of a window's sum of squared deviations (or of squares,
+ * without `centred`) taken from the summed-area tables of `grid`. A table entry adds up
+ * at most rows + cols rounded partial sums, each at most the table's total S2 (or S1 for
+ * the table of values), and a window combines four entries. Subtracting sum^2 / size
+ * adds at most 2 max|v| times the error of the window's sum.
+ */
+function tableErrorBound(grid: Grid, centred: boolean): number {
+  let squares = 0;
+  let absolute = 0;
+  let largest = 0;
+  for (const v of grid.data) {
+    squares += v * v;
+    absolute += Math.abs(v);
+    largest = Math.max(largest, Math.abs(v));
+  }
+  const perWindow = 4 * (grid.rows + grid.cols) * Number.EPSILON;
+  return perWindow * (squares + (centred ? 2 * largest * absolute : 0));
 }
 
 function subtractMean(grid: Grid): Grid {

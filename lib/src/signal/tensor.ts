@@ -1,7 +1,12 @@
 import * as tf from "@tensorflow/tfjs";
 import { invalid } from "../core/validate";
 import { modeWindow } from "./convolve";
-import { modeWindow2d, type Window2d } from "./convolve2d";
+import {
+  convolve2dSameStart,
+  correlate2dSameStart,
+  modeWindow2d,
+  type Window2d,
+} from "./convolve2d";
 import { readMode, type Mode } from "./input";
 
 function checkTensor(
@@ -62,11 +67,11 @@ function shape2d(tensor: tf.Tensor2D): { rows: number; cols: number } {
  * @param image - a 2-D tensor [H, W]
  * @param kernel - a 2-D tensor [kh, kw]
  * @param mode - 'full', 'same' or 'valid' (see `correlate2d`)
- * @returns a 2-D tensor; the caller disposes of it
+ * @returns a 2-D tensor, which the caller disposes of
  * @throws AekitError when an input is not a non-empty 2-D tensor, on an unknown mode,
  *   or on sizes that 'valid' cannot pair
  *
- * See also: `correlate2d` (float64, any backend), `convolve2dTensor`.
+ * See also: `correlate2d` (float64 arrays, without TensorFlow.js), `convolve2dTensor`.
  */
 export function correlate2dTensor(
   image: tf.Tensor2D,
@@ -82,7 +87,7 @@ export function correlate2dTensor(
     checkedMode,
     shape2d(image),
     shape2d(kernel),
-    (n) => Math.floor(n / 2),
+    correlate2dSameStart,
   );
   return tf.tidy(() => correlateWindow(image, kernel, window));
 }
@@ -94,11 +99,11 @@ export function correlate2dTensor(
  * @param image - a 2-D tensor [H, W]
  * @param kernel - a 2-D tensor [kh, kw]
  * @param mode - 'full', 'same' or 'valid' (see `convolve2d`)
- * @returns a 2-D tensor; the caller disposes of it
+ * @returns a 2-D tensor, which the caller disposes of
  * @throws AekitError when an input is not a non-empty 2-D tensor, on an unknown mode,
  *   or on sizes that 'valid' cannot pair
  *
- * See also: `convolve2d` (float64, any backend), `correlate2dTensor`.
+ * See also: `convolve2d` (float64 arrays, without TensorFlow.js), `correlate2dTensor`.
  */
 export function convolve2dTensor(
   image: tf.Tensor2D,
@@ -114,12 +119,12 @@ export function convolve2dTensor(
     checkedMode,
     shape2d(image),
     shape2d(kernel),
-    (n) => Math.floor((n - 1) / 2),
+    convolve2dSameStart,
   );
   return tf.tidy(() => correlateWindow(image, tf.reverse(kernel, [0, 1]), window));
 }
 
-/** Applies a 1-D window of the full output as a 2-D window of one row. */
+/** Returns the 2-D window of one row that matches a 1-D window of the full output. */
 function windowOfRow(start: number, length: number): Window2d {
   return { top: 0, left: start, rows: 1, cols: length };
 }
@@ -131,10 +136,10 @@ function windowOfRow(start: number, length: number): Window2d {
  * @param x - a 1-D tensor [N]
  * @param h - a 1-D tensor [M]
  * @param mode - 'full', 'same' or 'valid' (see `correlate`)
- * @returns a 1-D tensor; the caller disposes of it
+ * @returns a 1-D tensor, which the caller disposes of
  * @throws AekitError when an input is not a non-empty 1-D tensor or on an unknown mode
  *
- * See also: `correlate` (float64, any backend), `correlationLags`, `convolveTensor`.
+ * See also: `correlate` (float64 arrays, without TensorFlow.js), `correlationLags`, `convolveTensor`.
  */
 export function correlateTensor(
   x: tf.Tensor1D,
@@ -162,10 +167,10 @@ export function correlateTensor(
  * @param x - a 1-D tensor [N]
  * @param h - a 1-D tensor [M]
  * @param mode - 'full', 'same' or 'valid' (see `convolve`)
- * @returns a 1-D tensor; the caller disposes of it
+ * @returns a 1-D tensor, which the caller disposes of
  * @throws AekitError when an input is not a non-empty 1-D tensor or on an unknown mode
  *
- * See also: `convolve` (float64, any backend), `correlateTensor`.
+ * See also: `convolve` (float64 arrays, without TensorFlow.js), `correlateTensor`.
  */
 export function convolveTensor(
   x: tf.Tensor1D,
