@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { makeRng, randomNormal } from "../lib/src/core/random";
 import { convolve, correlate, correlationLags } from "../lib/src/signal";
-import type { Method, Mode } from "../lib/src/signal";
+import type { ConvolveMethod, ConvolveMode } from "../lib/src/signal";
 import { assertClose, FLOAT64_TOLERANCE } from "./helpers";
 
 // Reference values from test/oracles/signal_oracles.py (numpy 1.24, SciPy 1.10).
@@ -21,7 +21,7 @@ const KERNELS: Record<string, number[]> = {
 
 const SCIPY_1D: Record<
   string,
-  Record<Mode, { convolve: number[]; correlate: number[] }>
+  Record<ConvolveMode, { convolve: number[]; correlate: number[] }>
 > = {
   "x5,h1": {
     full: { convolve: [6, -3, 9, 0, 12], correlate: [6, -3, 9, 0, 12] },
@@ -117,8 +117,8 @@ const SCIPY_LAGS: Record<string, number[]> = {
   "1,1,valid": [0],
 };
 
-const MODES: readonly Mode[] = ["full", "same", "valid"];
-const COMPUTING: readonly Method[] = ["direct", "fft", "auto"];
+const MODES: readonly ConvolveMode[] = ["full", "same", "valid"];
+const COMPUTING: readonly ConvolveMethod[] = ["direct", "fft", "auto"];
 
 function randomSignal(length: number, seed: number): Float64Array {
   const rng = makeRng(seed);
@@ -294,7 +294,10 @@ describe("correlationLags", () => {
     if (SCIPY_SAME_OFF_BY_ONE.includes(key)) continue;
     it(`matches scipy for n1,n2,mode = ${key}`, () => {
       const [n1, n2, mode] = key.split(",");
-      assert.deepEqual(correlationLags(Number(n1), Number(n2), mode as Mode), expected);
+      assert.deepEqual(
+        correlationLags(Number(n1), Number(n2), mode as ConvolveMode),
+        expected,
+      );
     });
   }
 
@@ -441,21 +444,21 @@ describe("convolve and correlate input checks", () => {
 
   it("throws when the mode is unknown", () => {
     assert.throws(
-      () => convolve([1, 2], [1], "circular" as Mode),
+      () => convolve([1, 2], [1], "circular" as ConvolveMode),
       /^AekitError: convolve: mode must be one of 'full', 'same', 'valid', got "circular"$/,
     );
   });
 
   it("throws when the method is unknown", () => {
     assert.throws(
-      () => correlate([1, 2], [1], "full", { method: "fast" as Method }),
+      () => correlate([1, 2], [1], "full", { method: "fast" as ConvolveMethod }),
       /^AekitError: correlate: options.method must be one of 'auto', 'direct', 'fft', got "fast"$/,
     );
   });
 
   it("throws when options is not an object", () => {
     assert.throws(
-      () => convolve([1, 2], [1], "full", "fft" as unknown as { method: Method }),
+      () => convolve([1, 2], [1], "full", "fft" as unknown as { method: ConvolveMethod }),
       /^AekitError: convolve: options must be an object such as \{ method: 'fft' \}, got "fft"$/,
     );
   });
@@ -483,7 +486,7 @@ describe("convolve and correlate input checks", () => {
 
   it("throws when correlationLags gets an unknown mode", () => {
     assert.throws(
-      () => correlationLags(3, 2, "centered" as Mode),
+      () => correlationLags(3, 2, "centered" as ConvolveMode),
       /^AekitError: correlationLags: mode must be one of 'full', 'same', 'valid', got "centered"$/,
     );
   });

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { makeRng, randomNormal } from "../lib/src/core/random";
 import { convolve2d, correlate2d } from "../lib/src/signal";
-import type { Method, Mode } from "../lib/src/signal";
+import type { ConvolveMethod, ConvolveMode } from "../lib/src/signal";
 import { assertClose, FLOAT64_TOLERANCE } from "./helpers";
 
 // Reference values from test/oracles/signal_oracles.py (numpy 1.24, SciPy 1.10): a 4 x 5
@@ -39,7 +39,7 @@ const KERNELS: Record<string, number[][]> = {
 
 const SCIPY_2D: Record<
   string,
-  Record<Mode, { convolve2d: number[][]; correlate2d: number[][] }>
+  Record<ConvolveMode, { convolve2d: number[][]; correlate2d: number[][] }>
 > = {
   k11: {
     full: {
@@ -275,8 +275,8 @@ const SCIPY_CORRELATE_ND_SAME_K22 = [
   [0, 7, -3, -4, 11],
 ];
 
-const MODES: readonly Mode[] = ["full", "same", "valid"];
-const COMPUTING: readonly Method[] = ["direct", "fft", "auto"];
+const MODES: readonly ConvolveMode[] = ["full", "same", "valid"];
+const COMPUTING: readonly ConvolveMethod[] = ["direct", "fft", "auto"];
 
 function randomImage(rows: number, cols: number, seed: number): Float64Array[] {
   const rng = makeRng(seed);
@@ -634,14 +634,14 @@ describe("convolve2d and correlate2d input checks", () => {
 
   it("throws when the mode is unknown", () => {
     assert.throws(
-      () => convolve2d(IMAGE, [[1]], "wrap" as Mode),
+      () => convolve2d(IMAGE, [[1]], "wrap" as ConvolveMode),
       /^AekitError: convolve2d: mode must be one of 'full', 'same', 'valid', got "wrap"$/,
     );
   });
 
   it("throws when the method is unknown", () => {
     assert.throws(
-      () => correlate2d(IMAGE, [[1]], "same", { method: "winograd" as Method }),
+      () => correlate2d(IMAGE, [[1]], "same", { method: "winograd" as ConvolveMethod }),
       /^AekitError: correlate2d: options.method must be one of 'auto', 'direct', 'fft', got "winograd"$/,
     );
   });

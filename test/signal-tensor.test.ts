@@ -11,10 +11,10 @@ import {
   correlate2dTensor,
   correlateTensor,
 } from "../lib/src/signal";
-import type { Mode } from "../lib/src/signal";
+import type { ConvolveMode } from "../lib/src/signal";
 import { assertClose, FLOAT32_TOLERANCE } from "./helpers";
 
-const MODES: readonly Mode[] = ["full", "same", "valid"];
+const MODES: readonly ConvolveMode[] = ["full", "same", "valid"];
 
 function randomImage(rows: number, cols: number, seed: number): number[][] {
   const rng = makeRng(seed);
@@ -146,7 +146,7 @@ describe("signal tensors", () => {
     it("throws when the mode is unknown", () => {
       const x = tf.tensor1d([1, 2]);
       assert.throws(
-        () => convolveTensor(x, x, "circular" as Mode),
+        () => convolveTensor(x, x, "circular" as ConvolveMode),
         /^AekitError: convolveTensor: mode must be one of 'full', 'same', 'valid', got "circular"$/,
       );
       x.dispose();

@@ -7,10 +7,10 @@ import {
   readSignal,
   toSignalOutput,
   type ConvolveOptions,
-  type Method,
-  type Mode,
-  type Signal,
-  type SignalOutput,
+  type ConvolveMethod,
+  type ConvolveMode,
+  type Signal1D,
+  type Signal1DOutput,
 } from "./input";
 
 /** The part [start, start + length) of the full output that a mode keeps. */
@@ -26,7 +26,7 @@ export interface Window {
  * its start. 'valid' lets the longer input play the signal, as scipy does by swapping
  * the inputs.
  */
-export function modeWindow(mode: Mode, n: number, m: number): Window {
+export function modeWindow(mode: ConvolveMode, n: number, m: number): Window {
   if (mode === "full") return { start: 0, length: n + m - 1 };
   if (mode === "same") return { start: Math.floor((m - 1) / 2), length: n };
   return { start: Math.min(n, m) - 1, length: Math.abs(n - m) + 1 };
@@ -37,7 +37,7 @@ function convolveWindow(
   x: Float64Array,
   h: Float64Array,
   window: Window,
-  method: Method,
+  method: ConvolveMethod,
 ): Float64Array {
   // the convolution is symmetric in x and h, and overlap-save wants the shorter kernel
   const [signal, kernel] = h.length > x.length ? [h, x] : [x, h];
@@ -85,12 +85,12 @@ function convolveWindow(
  * Reference: scipy.signal.convolve, SciPy 1.10 documentation. The tests compare
  * with values it computed.
  */
-export function convolve<T extends Signal>(
+export function convolve<T extends Signal1D>(
   x: T,
-  h: Signal,
-  mode: Mode = "full",
+  h: Signal1D,
+  mode: ConvolveMode = "full",
   options?: ConvolveOptions,
-): SignalOutput<T> {
+): Signal1DOutput<T> {
   const signal = readSignal("convolve", "x", x);
   const kernel = readSignal("convolve", "h", h);
   const checkedMode = readMode("convolve", mode);
@@ -133,12 +133,12 @@ export function convolve<T extends Signal>(
  * Reference: scipy.signal.correlate, SciPy 1.10 documentation. The tests compare
  * with values it computed.
  */
-export function correlate<T extends Signal>(
+export function correlate<T extends Signal1D>(
   x: T,
-  h: Signal,
-  mode: Mode = "full",
+  h: Signal1D,
+  mode: ConvolveMode = "full",
   options?: ConvolveOptions,
-): SignalOutput<T> {
+): Signal1DOutput<T> {
   const signal = readSignal("correlate", "x", x);
   const template = readSignal("correlate", "h", h);
   const checkedMode = readMode("correlate", mode);
@@ -171,7 +171,11 @@ export function correlate<T extends Signal>(
  *
  * Reference: scipy.signal.correlation_lags, SciPy 1.10 documentation.
  */
-export function correlationLags(n1: number, n2: number, mode: Mode = "full"): number[] {
+export function correlationLags(
+  n1: number,
+  n2: number,
+  mode: ConvolveMode = "full",
+): number[] {
   checkInteger("correlationLags", "n1", n1, 1);
   checkInteger("correlationLags", "n2", n2, 1);
   const checkedMode = readMode("correlationLags", mode);

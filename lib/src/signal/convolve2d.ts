@@ -8,10 +8,10 @@ import {
   toImageOutput,
   type ConvolveOptions,
   type Grid,
-  type Image,
-  type ImageOutput,
-  type Method,
-  type Mode,
+  type Signal2D,
+  type Signal2DOutput,
+  type ConvolveMethod,
+  type ConvolveMode,
 } from "./input";
 
 /** The number of rows and columns of a 2-D input. */
@@ -35,7 +35,7 @@ export interface Window2d {
  */
 export function modeWindow2d(
   fn: string,
-  mode: Mode,
+  mode: ConvolveMode,
   image: Size2d,
   kernel: Size2d,
   sameStart: (k: number) => number,
@@ -88,7 +88,7 @@ export function convolveWindow2d(
   image: Grid,
   kernel: Grid,
   window: Window2d,
-  method: Method,
+  method: ConvolveMethod,
 ): Grid {
   // the convolution is symmetric in its inputs, and the tiles want the smaller kernel
   const [signal, filter] =
@@ -148,12 +148,12 @@ export function rotate180(grid: Grid): Grid {
  * Reference: scipy.signal.convolve2d, SciPy 1.10 documentation. The tests compare
  * with values it computed.
  */
-export function convolve2d<T extends Image>(
+export function convolve2d<T extends Signal2D>(
   image: T,
-  kernel: Image,
-  mode: Mode = "full",
+  kernel: Signal2D,
+  mode: ConvolveMode = "full",
   options?: ConvolveOptions,
-): ImageOutput<T> {
+): Signal2DOutput<T> {
   const a = readImage("convolve2d", "image", image);
   const k = readImage("convolve2d", "kernel", kernel);
   const checkedMode = readMode("convolve2d", mode);
@@ -204,12 +204,12 @@ export function convolve2d<T extends Image>(
  * Reference: scipy.signal.correlate2d, SciPy 1.10 documentation. The tests compare
  * with values it computed.
  */
-export function correlate2d<T extends Image>(
+export function correlate2d<T extends Signal2D>(
   image: T,
-  kernel: Image,
-  mode: Mode = "full",
+  kernel: Signal2D,
+  mode: ConvolveMode = "full",
   options?: ConvolveOptions,
-): ImageOutput<T> {
+): Signal2DOutput<T> {
   const a = readImage("correlate2d", "image", image);
   const k = readImage("correlate2d", "kernel", kernel);
   const checkedMode = readMode("correlate2d", mode);

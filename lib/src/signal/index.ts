@@ -14,14 +14,14 @@ export {
   correlate2dTensor,
   convolve2dTensor,
 } from "./tensor";
-export { MODES, METHODS } from "./input";
+export { CONVOLVE_MODES, CONVOLVE_METHODS } from "./input";
 export type {
   ConvolveOptions,
-  Image,
-  ImageOutput,
-  Method,
-  Mode,
-  Signal,
-  SignalOutput,
+  Signal2D,
+  Signal2DOutput,
+  ConvolveMethod,
+  ConvolveMode,
+  Signal1D,
+  Signal1DOutput,
   TypedNumberArray,
 } from "./input";

@@ -14,36 +14,36 @@ export type TypedNumberArray =
   | Uint8ClampedArray;
 
 /** A 1-D signal: a plain array or a typed array of finite numbers. */
-export type Signal = readonly number[] | TypedNumberArray;
+export type Signal1D = readonly number[] | TypedNumberArray;
 
-/** A 2-D image: an array of rows of equal length, each row a `Signal`. */
-export type Image = readonly Signal[];
+/** A 2-D image: an array of rows of equal length, each row a `Signal1D`. */
+export type Signal2D = readonly Signal1D[];
 
 /**
  * The type a 1-D function returns for an input of type `T`: an Array for an Array, a
  * Float32Array for a Float32Array, and a Float64Array for any other typed array
  * (an integer array would truncate the result).
  */
-export type SignalOutput<T extends Signal> = T extends Float32Array
+export type Signal1DOutput<T extends Signal1D> = T extends Float32Array
   ? Float32Array
   : T extends readonly number[]
     ? number[]
     : Float64Array;
 
-/** The type a 2-D function returns for an image of type `T`, row by row as `SignalOutput`. */
-export type ImageOutput<T extends Image> = T extends readonly (readonly number[])[]
+/** The type a 2-D function returns for an image of type `T`, row by row as `Signal1DOutput`. */
+export type Signal2DOutput<T extends Signal2D> = T extends readonly (readonly number[])[]
   ? number[][]
   : T extends readonly Float32Array[]
     ? Float32Array[]
     : Float64Array[];
 
 /** Output modes of the convolution and correlation functions, as in scipy.signal. */
-export type Mode = "full" | "same" | "valid";
-export const MODES: readonly Mode[] = ["full", "same", "valid"];
+export type ConvolveMode = "full" | "same" | "valid";
+export const CONVOLVE_MODES: readonly ConvolveMode[] = ["full", "same", "valid"];
 
 /** The ways to compute a convolution: a direct sum, the FFT, or whichever is estimated faster. */
-export type Method = "auto" | "direct" | "fft";
-export const METHODS: readonly Method[] = ["auto", "direct", "fft"];
+export type ConvolveMethod = "auto" | "direct" | "fft";
+export const CONVOLVE_METHODS: readonly ConvolveMethod[] = ["auto", "direct", "fft"];
 
 /** Options of the convolution and correlation functions. */
 export interface ConvolveOptions {
@@ -52,7 +52,7 @@ export interface ConvolveOptions {
    * sizes, overlap-save blocks), and 'auto' (the default) picks the one with the smaller
    * estimated cost. The two agree to rounding error, about 1e-15 of the largest output.
    */
-  readonly method?: Method;
+  readonly method?: ConvolveMethod;
 }
 
 /** A row-major matrix of float64 values. */
@@ -62,7 +62,7 @@ export interface Grid {
   readonly data: Float64Array;
 }
 
-function isNumberArray(value: unknown): value is Signal {
+function isNumberArray(value: unknown): value is Signal1D {
   return (
     Array.isArray(value) ||
     (ArrayBuffer.isView(value) && !(value instanceof DataView) && !isBigIntArray(value))
@@ -77,7 +77,7 @@ function isBigIntArray(value: ArrayBufferView): boolean {
 function copyFinite(
   fn: string,
   argument: string,
-  values: Signal,
+  values: Signal1D,
   target: Float64Array,
   offset: number,
 ): void {
@@ -151,33 +151,36 @@ export function readImage(fn: string, argument: string, value: unknown): Grid {
 }
 
 /** Checks a mode argument against 'full', 'same' and 'valid'. */
-export function readMode(fn: string, mode: unknown): Mode {
-  return checkOneOf(fn, "mode", mode, MODES);
+export function readMode(fn: string, mode: unknown): ConvolveMode {
+  return checkOneOf(fn, "mode", mode, CONVOLVE_MODES);
 }
 
 /** Checks an options argument of the convolution functions and returns its method. */
-export function readMethod(fn: string, options: unknown): Method {
+export function readMethod(fn: string, options: unknown): ConvolveMethod {
   if (options === undefined) return "auto";
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     invalid(fn, "options", "be an object such as { method: 'fft' }", options);
   }
   const method: unknown = (options as { method?: unknown }).method;
   if (method === undefined) return "auto";
-  return checkOneOf(fn, "options.method", method, METHODS);
+  return checkOneOf(fn, "options.method", method, CONVOLVE_METHODS);
 }
 
 /** Converts a float64 result to the output type that matches `like`. */
-export function toSignalOutput<T extends Signal>(
+export function toSignalOutput<T extends Signal1D>(
   like: T,
   data: Float64Array,
-): SignalOutput<T> {
-  if (Array.isArray(like)) return Array.from(data) as SignalOutput<T>;
-  if (like instanceof Float32Array) return Float32Array.from(data) as SignalOutput<T>;
-  return data as SignalOutput<T>;
+): Signal1DOutput<T> {
+  if (Array.isArray(like)) return Array.from(data) as Signal1DOutput<T>;
+  if (like instanceof Float32Array) return Float32Array.from(data) as Signal1DOutput<T>;
+  return data as Signal1DOutput<T>;
 }
 
 /** Splits a float64 result grid into rows of the output type that matches `like`. */
-export function toImageOutput<T extends Image>(like: T, grid: Grid): ImageOutput<T> {
+export function toImageOutput<T extends Signal2D>(
+  like: T,
+  grid: Grid,
+): Signal2DOutput<T> {
   const kind = like.every((row) => Array.isArray(row))
     ? "array"
     : like.every((row) => row instanceof Float32Array)
@@ -188,7 +191,7 @@ export function toImageOutput<T extends Image>(like: T, grid: Grid): ImageOutput
     const row = grid.data.subarray(r * grid.cols, (r + 1) * grid.cols);
     if (kind === "array") out.push(Array.from(row));
     else if (kind === "float32") out.push(Float32Array.from(row));
-    else out.push(Float64Array.from(row));
+    else out.push(row.slice());
   }
-  return out as ImageOutput<T>;
+  return out as Signal2DOutput<T>;
 }

@@ -1,5 +1,5 @@
 import { invalid } from "../core/validate";
-import { readSignal, toSignalOutput, type Signal, type SignalOutput } from "./input";
+import { readSignal, toSignalOutput, type Signal1D, type Signal1DOutput } from "./input";
 
 /**
  * Filters a signal with the linear difference equation of numerator b and denominator
@@ -28,7 +28,11 @@ import { readSignal, toSignalOutput, type Signal, type SignalOutput } from "./in
  * Reference: scipy.signal.lfilter, SciPy 1.10 documentation. The tests compare
  * with values it computed.
  */
-export function lfilter<T extends Signal>(b: Signal, a: Signal, x: T): SignalOutput<T> {
+export function lfilter<T extends Signal1D>(
+  b: Signal1D,
+  a: Signal1D,
+  x: T,
+): Signal1DOutput<T> {
   const numerator = readSignal("lfilter", "b", b);
   const denominator = readSignal("lfilter", "a", a);
   const input = readSignal("lfilter", "x", x);

@@ -5,8 +5,8 @@ import {
   readImage,
   toImageOutput,
   type Grid,
-  type Image,
-  type ImageOutput,
+  type Signal2D,
+  type Signal2DOutput,
 } from "./input";
 
 /** The normalized scores of `matchTemplate`, named as in OpenCV. */
@@ -97,11 +97,11 @@ function summedAreaTable(grid: Grid, square: boolean): Float64Array {
  * Reference: cv::matchTemplate and TemplateMatchModes, OpenCV 4.6 documentation. The
  * tests compare with values it computed.
  */
-export function matchTemplate<T extends Image>(
+export function matchTemplate<T extends Signal2D>(
   image: T,
-  template: Image,
+  template: Signal2D,
   method: TemplateMethod,
-): ImageOutput<T> {
+): Signal2DOutput<T> {
   const a = readImage("matchTemplate", "image", image);
   const t = readImage("matchTemplate", "template", template);
   const checkedMethod = checkOneOf("matchTemplate", "method", method, TEMPLATE_METHODS);
@@ -131,7 +131,8 @@ export function matchTemplate<T extends Image>(
   const z = centred ? subtractMean(a) : a;
   const window = { top: t.rows - 1, left: t.cols - 1, rows, cols };
   const numerator = convolveWindow2d(z, rotate180(templ), window, "auto").data;
-  const sums = centred ? summedAreaTable(z, false) : undefined;
+  // without centring the window sums are not needed, and an empty table stands in
+  const sums = centred ? summedAreaTable(z, false) : new Float64Array(0);
   const squares = summedAreaTable(z, true);
   const stride = a.cols + 1;
   const size = t.rows * t.cols;
@@ -147,14 +148,14 @@ export function matchTemplate<T extends Image>(
         squares[top + right] -
         squares[bottom + c] +
         squares[top + c];
-      if (sums !== undefined) {
+      if (centred) {
         const sum =
           sums[bottom + right] - sums[top + right] - sums[bottom + c] + sums[top + c];
         variation -= (sum * sum) / size;
       }
       if (variation <= flatBound) continue;
       const score = numerator[r * cols + c] / Math.sqrt(variation * templateEnergy);
-      scores[r * cols + c] = Math.min(1, Math.max(-1, score));
+      scores[r * cols + c] = score > 1 ? 1 : score < -1 ? -1 : score;
     }
   }
   return toImageOutput(image, { rows, cols, data: scores });
@@ -181,8 +182,11 @@ function tableErrorBound(grid: Grid, centred: boolean): number {
 }
 
 function subtractMean(grid: Grid): Grid {
+  const values = grid.data;
   let sum = 0;
-  for (const v of grid.data) sum += v;
-  const mean = sum / grid.data.length;
-  return { rows: grid.rows, cols: grid.cols, data: grid.data.map((v) => v - mean) };
+  for (let i = 0; i < values.length; i++) sum += values[i];
+  const mean = sum / values.length;
+  const data = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) data[i] = values[i] - mean;
+  return { rows: grid.rows, cols: grid.cols, data };
 }

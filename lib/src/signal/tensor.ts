@@ -7,7 +7,7 @@ import {
   modeWindow2d,
   type Window2d,
 } from "./convolve2d";
-import { readMode, type Mode } from "./input";
+import { readMode, type ConvolveMode } from "./input";
 
 function checkTensor(
   fn: string,
@@ -76,7 +76,7 @@ function shape2d(tensor: tf.Tensor2D): { rows: number; cols: number } {
 export function correlate2dTensor(
   image: tf.Tensor2D,
   kernel: tf.Tensor2D,
-  mode: Mode = "full",
+  mode: ConvolveMode = "full",
 ): tf.Tensor2D {
   checkTensor("correlate2dTensor", "image", image, 2);
   checkTensor("correlate2dTensor", "kernel", kernel, 2);
@@ -108,7 +108,7 @@ export function correlate2dTensor(
 export function convolve2dTensor(
   image: tf.Tensor2D,
   kernel: tf.Tensor2D,
-  mode: Mode = "full",
+  mode: ConvolveMode = "full",
 ): tf.Tensor2D {
   checkTensor("convolve2dTensor", "image", image, 2);
   checkTensor("convolve2dTensor", "kernel", kernel, 2);
@@ -144,7 +144,7 @@ function windowOfRow(start: number, length: number): Window2d {
 export function correlateTensor(
   x: tf.Tensor1D,
   h: tf.Tensor1D,
-  mode: Mode = "full",
+  mode: ConvolveMode = "full",
 ): tf.Tensor1D {
   checkTensor("correlateTensor", "x", x, 1);
   checkTensor("correlateTensor", "h", h, 1);
@@ -175,7 +175,7 @@ export function correlateTensor(
 export function convolveTensor(
   x: tf.Tensor1D,
   h: tf.Tensor1D,
-  mode: Mode = "full",
+  mode: ConvolveMode = "full",
 ): tf.Tensor1D {
   checkTensor("convolveTensor", "x", x, 1);
   checkTensor("convolveTensor", "h", h, 1);
