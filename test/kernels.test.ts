@@ -1,0 +1,753 @@
+import * as assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { conv2dBackpropFilterWasm } from "../lib/src/backend/conv2d-backprop-filter";
+import {
+  KIT_KERNELS,
+  registerKitKernels,
+  tfjsKernelReplacedByKit,
+} from "../lib/src/backend/kernels";
+import type { KernelArgs } from "../lib/src/backend/kernel-data";
+import { maxPoolGrad } from "../lib/src/backend/max-pool-grad";
+import { resizeNearestNeighborGrad } from "../lib/src/backend/resize-nearest-neighbor-grad";
+import type { BackendName } from "../lib/src/backend/select";
+import { AekitError } from "../lib/src/core/errors";
+import { makeRng, permutation, type Rng } from "../lib/src/core/random";
+import { assertClose, FLOAT32_TOLERANCE } from "./helpers";
+
+// Tolerances, all for float32 forward passes and checked with `assertClose`, which scales
+// them by max(1, |expected|).
+//
+// Central differences with step h: float32 rounds each output to about 6e-8 relative,
+// which puts an error of about 6e-8·|L|/h ≈ 1e-5 on the difference quotient of a loss L
+// of order 1. The truncation error of a smooth function is h²/6·|f'''|, below 2e-5 for
+// the sigmoid. 1e-2 leaves a margin of several hundred over both. The defects of tfjs
+// 4.22 checked below (a lost window, a wrong batch element) are off by more than 0.1.
+const FD_STEP = 1e-2;
+const FD_TOLERANCE = 1e-2;
+// Two backends that sum the same float32 products in a different order differ by roughly
+// sqrt(terms)·6e-8 relative (an estimate). The sums here have at most a few hundred terms.
+const BACKEND_TOLERANCE = FLOAT32_TOLERANCE;
+
+const BACKENDS_UNDER_TEST: readonly BackendName[] = ["cpu", "wasm"];
+
+type Shape = number[];
+type Shape4 = [number, number, number, number];
+type Shape2 = [number, number];
+
+/** A function of one tensor whose gradient is checked at `point`. */
+interface GradientCase {
+  shape: Shape;
+  point: Float32Array;
+  f: (arg: tf.Tensor) => tf.Tensor;
+}
+
+/** A named recipe for a GradientCase, built after the backend under test is set. */
+interface GradientRecipe {
+  name: string;
+  build: (rng: Rng) => GradientCase;
+}
+
+function sizeOf(shape: Shape): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Types a kernel written against KernelArgs as the KernelFunc that tf.registerKernel takes. */
+function asKernelFunc(kernel: (args: KernelArgs) => tf.TensorInfo): tf.KernelFunc {
+  return kernel as unknown as tf.KernelFunc;
+}
+
+function uniform(rng: Rng, shape: Shape, low = -1, high = 1): Float32Array {
+  return Float32Array.from({ length: sizeOf(shape) }, () => low + (high - low) * rng());
+}
+
+/**
+ * Returns distinct values spaced 0.05 apart, centred on 0 and shuffled, so that no
+ * finite-difference step of FD_STEP changes which element of a pooling window is largest.
+ */
+function distinctValues(rng: Rng, shape: Shape): Float32Array {
+  const n = sizeOf(shape);
+  const order = permutation(n, rng);
+  return Float32Array.from(order, (rank) => (rank - n / 2) * 0.05);
+}
+
+function minAbs(values: ArrayLike<number>): number {
+  let min = Infinity;
+  for (let i = 0; i < values.length; i++) min = Math.min(min, Math.abs(values[i]));
+  return min;
+}
+
+function maxAbs(values: ArrayLike<number>): number {
+  let max = 0;
+  for (let i = 0; i < values.length; i++) max = Math.max(max, Math.abs(values[i]));
+  return max;
+}
+
+/**
+ * Draws arguments until every pre-activation of a ReLU lies farther from 0 than one
+ * finite-difference step can move it, so the checked function is linear near the point.
+ */
+function drawAwayFromKinks<T>(
+  rng: Rng,
+  draw: (rng: Rng) => T,
+  preActivation: (drawn: T) => tf.Tensor,
+  maxSlope: (drawn: T) => number,
+): T {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const drawn = draw(rng);
+    const z = tf.tidy(() => preActivation(drawn).dataSync());
+    if (minAbs(z) > 2 * FD_STEP * maxSlope(drawn)) return drawn;
+  }
+  throw new Error("drawAwayFromKinks: no draw in 100 kept the ReLU inputs away from 0");
+}
+
+/**
+ * Returns the gradient TensorFlow.js computes for L(x) = Σ w·f(x) with fixed random
+ * weights w, and the same gradient by central differences of L in float64.
+ */
+function gradients(
+  { shape, point, f }: GradientCase,
+  rng: Rng,
+): { analytic: Float32Array; numeric: Float64Array } {
+  const outShape = tf.tidy(() => f(tf.tensor(point, shape)).shape);
+  const weights = uniform(rng, outShape);
+  const loss = (values: Float32Array): number =>
+    tf.tidy(() => {
+      const y = f(tf.tensor(values, shape)).dataSync();
+      let sum = 0;
+      for (let i = 0; i < y.length; i++) sum += weights[i] * y[i];
+      return sum;
+    });
+  const analytic = tf.tidy(() => {
+    const weighted = (x: tf.Tensor) => tf.sum(tf.mul(f(x), tf.tensor(weights, outShape)));
+    return tf.grad(weighted)(tf.tensor(point, shape)).dataSync() as Float32Array;
+  });
+
+  const numeric = new Float64Array(point.length);
+  for (let i = 0; i < point.length; i++) {
+    const plus = Float32Array.from(point);
+    const minus = Float32Array.from(point);
+    plus[i] += FD_STEP;
+    minus[i] -= FD_STEP;
+    // The step actually taken, after float32 rounding of the perturbed values
+    numeric[i] = (loss(plus) - loss(minus)) / (plus[i] - minus[i]);
+  }
+  return { analytic, numeric };
+}
+
+const conv2dInput = (
+  xShape: Shape4,
+  filterShape: Shape4,
+  strides: number,
+  pad: "same" | "valid",
+): GradientRecipe => ({
+  name: `conv2d wrt input, x=${xShape} f=${filterShape} s=${strides} ${pad}`,
+  build: (rng) => {
+    const filter = uniform(rng, filterShape);
+    return {
+      shape: xShape,
+      point: uniform(rng, xShape),
+      f: (x) =>
+        tf.conv2d(x as tf.Tensor4D, tf.tensor4d(filter, filterShape), strides, pad),
+    };
+  },
+});
+
+const conv2dFilter = (
+  xShape: Shape4,
+  filterShape: Shape4,
+  strides: number,
+  pad: "same" | "valid",
+): GradientRecipe => ({
+  name: `conv2d wrt filter, x=${xShape} f=${filterShape} s=${strides} ${pad}`,
+  build: (rng) => {
+    const x = uniform(rng, xShape);
+    return {
+      shape: filterShape,
+      point: uniform(rng, filterShape),
+      f: (filter) =>
+        tf.conv2d(tf.tensor4d(x, xShape), filter as tf.Tensor4D, strides, pad),
+    };
+  },
+});
+
+/** Runs the forward pass of tf.layers.conv2d with activation 'relu': fused conv2d with bias. */
+function reluConv(x: tf.Tensor, filter: tf.Tensor, bias: Float32Array): tf.Tensor {
+  return tf.fused.conv2d({
+    x: x as tf.Tensor4D,
+    filter: filter as tf.Tensor4D,
+    strides: 1,
+    pad: "same",
+    bias: tf.tensor1d(bias),
+    activation: "relu",
+  });
+}
+
+const reluConvRecipes = (xShape: Shape4, filterShape: Shape4): GradientRecipe[] => {
+  const draw = (rng: Rng) => ({
+    x: uniform(rng, xShape),
+    filter: uniform(rng, filterShape),
+    bias: uniform(rng, [filterShape[3]], -0.5, 0.5),
+  });
+  const preActivation = (d: ReturnType<typeof draw>) =>
+    tf.add(
+      tf.conv2d(tf.tensor4d(d.x, xShape), tf.tensor4d(d.filter, filterShape), 1, "same"),
+      tf.tensor1d(d.bias),
+    );
+  const maxSlope = (d: ReturnType<typeof draw>) =>
+    Math.max(maxAbs(d.x), maxAbs(d.filter));
+  return [
+    {
+      name: `fused conv2d + bias + relu wrt input, x=${xShape} f=${filterShape}`,
+      build: (rng) => {
+        const d = drawAwayFromKinks(rng, draw, preActivation, maxSlope);
+        return {
+          shape: xShape,
+          point: d.x,
+          f: (x) => reluConv(x, tf.tensor(d.filter, filterShape), d.bias),
+        };
+      },
+    },
+    {
+      name: `fused conv2d + bias + relu wrt filter, x=${xShape} f=${filterShape}`,
+      build: (rng) => {
+        const d = drawAwayFromKinks(rng, draw, preActivation, maxSlope);
+        return {
+          shape: filterShape,
+          point: d.filter,
+          f: (filter) => reluConv(tf.tensor(d.x, xShape), filter, d.bias),
+        };
+      },
+    },
+  ];
+};
+
+/** With `allNegative`, every window's maximum is below 0. */
+const maxPool = (
+  xShape: Shape,
+  size: number,
+  strides: number,
+  pad: "same" | "valid",
+  allNegative = false,
+): GradientRecipe => ({
+  name:
+    `maxPool wrt input, x=${xShape} ${size}x${size} s=${strides} ${pad}` +
+    (allNegative ? " all inputs negative" : ""),
+  build: (rng) => {
+    const point = distinctValues(rng, xShape);
+    const shift = allNegative ? -(maxAbs(point) + 1) : 0;
+    return {
+      shape: xShape,
+      point: point.map((value) => value + shift),
+      f: (x) => tf.maxPool(x as tf.Tensor4D, size, strides, pad),
+    };
+  },
+});
+
+const resizeNearest = (
+  xShape: Shape,
+  size: [number, number],
+  alignCorners = false,
+  halfPixelCenters = false,
+): GradientRecipe => ({
+  name:
+    `resizeNearestNeighbor wrt input, x=${xShape} to ${size}` +
+    (alignCorners ? " alignCorners" : "") +
+    (halfPixelCenters ? " halfPixelCenters" : ""),
+  build: (rng) => ({
+    shape: xShape,
+    point: uniform(rng, xShape),
+    f: (x) =>
+      tf.image.resizeNearestNeighbor(
+        x as tf.Tensor4D,
+        size,
+        alignCorners,
+        halfPixelCenters,
+      ),
+  }),
+});
+
+const upSampling2dLayer = (xShape: Shape): GradientRecipe => ({
+  name: `tf.layers.upSampling2d size [2, 2] wrt input, x=${xShape}`,
+  build: (rng) => {
+    // A plain number as `size` gives a NaN output shape in tfjs-layers 4.22
+    const layer = tf.layers.upSampling2d({ size: [2, 2] });
+    return {
+      shape: xShape,
+      point: uniform(rng, xShape),
+      f: (x) => layer.apply(x) as tf.Tensor,
+    };
+  },
+});
+
+/** `filterShape` is [height, width, outChannels, inChannels], as tf.conv2dTranspose takes it. */
+const conv2dTransposeRecipes = (
+  xShape: Shape4,
+  filterShape: Shape4,
+  strides: number,
+  pad: "same" | "valid",
+): GradientRecipe[] => {
+  const outShape = (x: Shape4): Shape4 => {
+    const grow = (n: number) =>
+      pad === "same" ? n * strides : (n - 1) * strides + filterShape[0];
+    return [x[0], grow(x[1]), grow(x[2]), filterShape[2]];
+  };
+  const convT = (x: tf.Tensor, filter: tf.Tensor) =>
+    tf.conv2dTranspose(
+      x as tf.Tensor4D,
+      filter as tf.Tensor4D,
+      outShape(xShape),
+      strides,
+      pad,
+    );
+  const label = `x=${xShape} f=${filterShape} s=${strides} ${pad}`;
+  return [
+    {
+      name: `conv2dTranspose wrt input, ${label}`,
+      build: (rng) => {
+        const filter = uniform(rng, filterShape);
+        return {
+          shape: xShape,
+          point: uniform(rng, xShape),
+          f: (x) => convT(x, tf.tensor4d(filter, filterShape)),
+        };
+      },
+    },
+    {
+      name: `conv2dTranspose wrt filter, ${label}`,
+      build: (rng) => {
+        const x = uniform(rng, xShape);
+        return {
+          shape: filterShape,
+          point: uniform(rng, filterShape),
+          f: (filter) => convT(tf.tensor4d(x, xShape), filter),
+        };
+      },
+    },
+  ];
+};
+
+/** Runs the forward pass of tf.layers.dense: fused matMul with bias, then the activation. */
+function dense(x: tf.Tensor, kernel: tf.Tensor, bias: Float32Array, activation: string) {
+  const common = {
+    a: x as tf.Tensor2D,
+    b: kernel as tf.Tensor2D,
+    bias: tf.tensor1d(bias),
+  };
+  if (activation === "relu") return tf.fused.matMul({ ...common, activation: "relu" });
+  return tf.sigmoid(tf.fused.matMul(common));
+}
+
+const denseRecipes = (batch: number, inputs: number, units: number): GradientRecipe[] => {
+  const xShape: Shape2 = [batch, inputs];
+  const kernelShape: Shape2 = [inputs, units];
+  const draw = (rng: Rng) => ({
+    x: uniform(rng, xShape),
+    kernel: uniform(rng, kernelShape),
+    bias: uniform(rng, [units], -0.5, 0.5),
+  });
+  const preActivation = (d: ReturnType<typeof draw>) =>
+    tf.add(
+      tf.matMul(tf.tensor2d(d.x, xShape), tf.tensor2d(d.kernel, kernelShape)),
+      tf.tensor1d(d.bias),
+    );
+  const maxSlope = (d: ReturnType<typeof draw>) =>
+    Math.max(maxAbs(d.x), maxAbs(d.kernel));
+  const recipes: GradientRecipe[] = [];
+  for (const activation of ["sigmoid", "relu"]) {
+    const drawFor = (rng: Rng) =>
+      activation === "relu"
+        ? drawAwayFromKinks(rng, draw, preActivation, maxSlope)
+        : draw(rng);
+    recipes.push(
+      {
+        name: `dense + ${activation} wrt input, x=${xShape} kernel=${kernelShape}`,
+        build: (rng) => {
+          const d = drawFor(rng);
+          const kernel = d.kernel;
+          return {
+            shape: xShape,
+            point: d.x,
+            f: (x) => dense(x, tf.tensor(kernel, kernelShape), d.bias, activation),
+          };
+        },
+      },
+      {
+        name: `dense + ${activation} wrt kernel, x=${xShape} kernel=${kernelShape}`,
+        build: (rng) => {
+          const d = drawFor(rng);
+          return {
+            shape: kernelShape,
+            point: d.kernel,
+            f: (kernel) => dense(tf.tensor2d(d.x, xShape), kernel, d.bias, activation),
+          };
+        },
+      },
+    );
+  }
+  return recipes;
+};
+
+const GRADIENT_RECIPES: GradientRecipe[] = [
+  conv2dInput([2, 5, 5, 3], [3, 3, 3, 4], 1, "same"),
+  conv2dInput([2, 6, 6, 2], [3, 3, 2, 3], 2, "valid"),
+  conv2dInput([1, 6, 6, 2], [3, 3, 2, 3], 2, "same"),
+  conv2dFilter([2, 5, 5, 3], [3, 3, 3, 4], 1, "same"),
+  conv2dFilter([2, 6, 6, 2], [3, 3, 2, 3], 2, "valid"),
+  conv2dFilter([1, 6, 6, 2], [3, 3, 2, 3], 2, "same"),
+  ...reluConvRecipes([2, 4, 4, 2], [3, 3, 2, 3]),
+  maxPool([2, 4, 4, 3], 2, 2, "valid"),
+  maxPool([2, 4, 4, 3], 2, 2, "valid", true),
+  maxPool([1, 5, 5, 2], 3, 2, "same"),
+  resizeNearest([3, 3, 3, 2], [6, 6]),
+  resizeNearest([2, 3, 3, 1], [5, 5], true, false),
+  resizeNearest([2, 3, 3, 1], [5, 5], false, true),
+  upSampling2dLayer([2, 3, 3, 2]),
+  ...conv2dTransposeRecipes([2, 3, 3, 3], [3, 3, 2, 3], 2, "same"),
+  ...conv2dTransposeRecipes([2, 3, 3, 2], [2, 2, 3, 2], 1, "valid"),
+  ...denseRecipes(3, 5, 4),
+];
+
+/**
+ * Returns the active backend, or 'cpu' while none is initialized: in Node, 'cpu' is what
+ * TensorFlow.js picks unless this file's import of the wasm backend is loaded.
+ */
+function activeBackend(): string {
+  return tf.getBackend() ?? "cpu";
+}
+
+/** Runs `body` on `backendName` with the kit's kernels registered, then restores the backend. */
+async function withBackend<T>(backendName: BackendName, body: () => T): Promise<T> {
+  const previous = activeBackend();
+  assert.ok(
+    await tf.setBackend(backendName),
+    `backend '${backendName}' failed to initialize`,
+  );
+  registerKitKernels(backendName);
+  try {
+    return body();
+  } finally {
+    await tf.setBackend(previous);
+  }
+}
+
+/** Adds hooks that make `backendName` active for the enclosing suite, then restore the previous one. */
+function onBackend(backendName: BackendName): void {
+  let previous: string;
+  before(async () => {
+    previous = activeBackend();
+    assert.ok(
+      await tf.setBackend(backendName),
+      `backend '${backendName}' failed to initialize`,
+    );
+    registerKitKernels(backendName);
+  });
+  after(async () => {
+    await tf.setBackend(previous);
+  });
+}
+
+/** Runs `body` with `kernel` registered in place of `kernelName`, then restores the kernel before it. */
+function withKernel<T>(kernel: tf.KernelConfig, body: () => T): T {
+  const { kernelName, backendName } = kernel;
+  const previous = tf.getKernel(kernelName, backendName);
+  tf.unregisterKernel(kernelName, backendName);
+  tf.registerKernel(kernel);
+  try {
+    return body();
+  } finally {
+    tf.unregisterKernel(kernelName, backendName);
+    tf.registerKernel(previous);
+  }
+}
+
+describe("backend kernels", () => {
+  before(async () => {
+    // Loaded here, not at the top of the file: importing it registers the wasm backend
+    // with a higher priority than cpu, which would change the backend of other suites.
+    await import("@tensorflow/tfjs-backend-wasm");
+  });
+
+  for (const backendName of BACKENDS_UNDER_TEST) {
+    describe(`gradients on ${backendName} match finite differences`, () => {
+      onBackend(backendName);
+      GRADIENT_RECIPES.forEach((recipe, index) => {
+        it(recipe.name, () => {
+          const rng = makeRng(1000 + index);
+          const { analytic, numeric } = gradients(recipe.build(rng), rng);
+          assertClose(analytic, numeric, FD_TOLERANCE, recipe.name);
+        });
+      });
+    });
+  }
+
+  describe("tfjs 4.22 kernels the kit replaces", () => {
+    // Each case reruns a finite-difference check with TensorFlow.js's own kernel put back,
+    // and asserts that it fails: the defect is still there, so the replacement is needed.
+    const defects: {
+      backendName: BackendName;
+      kernelName: string;
+      recipe: GradientRecipe;
+    }[] = [
+      {
+        backendName: "cpu",
+        kernelName: "ResizeNearestNeighborGrad",
+        recipe: resizeNearest([2, 3, 3, 2], [6, 6]),
+      },
+      {
+        backendName: "wasm",
+        kernelName: "MaxPoolGrad",
+        recipe: maxPool([2, 4, 4, 3], 2, 2, "valid", true),
+      },
+      {
+        backendName: "wasm",
+        kernelName: "ResizeNearestNeighborGrad",
+        recipe: resizeNearest([1, 2, 2, 1], [3, 3], false, true),
+      },
+    ];
+    for (const { backendName, kernelName, recipe } of defects) {
+      describe(`${backendName} ${kernelName}`, () => {
+        onBackend(backendName);
+        it(`differs from finite differences: ${recipe.name}`, function () {
+          const original = tfjsKernelReplacedByKit(kernelName, backendName);
+          if (original === undefined) {
+            this.skip(); // this TensorFlow.js release passes the kit's probe
+          }
+          const largestError = withKernel(original, () => {
+            const rng = makeRng(7);
+            const { analytic, numeric } = gradients(recipe.build(rng), rng);
+            return maxAbs(Array.from(analytic, (a, i) => a - numeric[i]));
+          });
+          assert.ok(
+            largestError > FD_TOLERANCE * 10,
+            `tfjs's ${kernelName} on ${backendName} now agrees with finite differences ` +
+              `(largest error ${largestError}); the kit's replacement may be unneeded`,
+          );
+        });
+      });
+    }
+  });
+
+  describe("Conv2DBackpropFilter on wasm matches cpu", () => {
+    interface FilterGradientConfig {
+      xShape: Shape4;
+      filterShape: Shape4;
+      strides: number;
+      pad: "same" | "valid";
+    }
+    const configs: FilterGradientConfig[] = [];
+    for (const strides of [1, 2]) {
+      for (const pad of ["same", "valid"] as const) {
+        configs.push(
+          { xShape: [1, 7, 7, 1], filterShape: [3, 3, 1, 4], strides, pad },
+          { xShape: [3, 8, 8, 3], filterShape: [3, 3, 3, 2], strides, pad },
+          { xShape: [2, 7, 8, 2], filterShape: [3, 3, 2, 5], strides, pad },
+        );
+      }
+    }
+
+    /** Computes the filter gradient of Σ w·conv2d(x, filter) on `backendName`, seeded. */
+    async function filterGradient(
+      backendName: BackendName,
+      { xShape, filterShape, strides, pad }: FilterGradientConfig,
+    ): Promise<Float32Array> {
+      const rng = makeRng(5);
+      return withBackend(backendName, () =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(uniform(rng, xShape), xShape);
+          const filter = tf.tensor4d(uniform(rng, filterShape), filterShape);
+          const outShape = tf.conv2d(x, filter, strides, pad).shape;
+          const weights = tf.tensor(uniform(rng, outShape), outShape);
+          const loss = (f: tf.Tensor) =>
+            tf.sum(tf.mul(tf.conv2d(x, f as tf.Tensor4D, strides, pad), weights));
+          return tf.grad(loss)(filter).dataSync() as Float32Array;
+        }),
+      );
+    }
+
+    for (const config of configs) {
+      const { xShape, filterShape, strides, pad } = config;
+      it(`x=${xShape} f=${filterShape} s=${strides} ${pad}`, async () => {
+        const onCpu = await filterGradient("cpu", config);
+        const onWasm = await filterGradient("wasm", config);
+        assertClose(onWasm, onCpu, BACKEND_TOLERANCE, "filter gradient");
+      });
+    }
+  });
+
+  describe("Conv2DBackpropFilter on wasm, direct calls", () => {
+    onBackend("wasm");
+
+    it("leaves no intermediate data on the backend", () => {
+      const backend = tf.backend();
+      const x = tf.ones([2, 6, 6, 2]);
+      const dy = tf.ones([2, 2, 2, 3]);
+      const before = backend.numDataIds();
+      const attrs = {
+        strides: 2,
+        pad: "valid",
+        dataFormat: "NHWC",
+        filterShape: [3, 3, 2, 3],
+      };
+      const dw = tf
+        .engine()
+        .runKernel("Conv2DBackpropFilter", { x, dy }, attrs) as tf.Tensor;
+      assert.deepEqual(dw.shape, [3, 3, 2, 3]);
+      assert.equal(backend.numDataIds(), before + 1, "only the output is new");
+      tf.dispose([x, dy, dw]);
+    });
+
+    it("rejects NCHW with an AekitError", () => {
+      const x = tf.ones([1, 2, 5, 5]);
+      const dy = tf.ones([1, 3, 5, 5]);
+      const attrs = {
+        strides: 1,
+        pad: "same",
+        dataFormat: "NCHW",
+        filterShape: [3, 3, 2, 3],
+      };
+      assert.throws(
+        () =>
+          conv2dBackpropFilterWasm({ inputs: { x, dy }, backend: tf.backend(), attrs }),
+        (error: unknown) =>
+          error instanceof AekitError &&
+          /dataFormat must be 'NHWC', got "NCHW"/.test(error.message),
+      );
+      tf.dispose([x, dy]);
+    });
+
+    it("rejects dy of the wrong shape", () => {
+      const x = tf.ones([1, 5, 5, 2]);
+      const dy = tf.ones([1, 4, 4, 3]);
+      const attrs = {
+        strides: 1,
+        pad: "same",
+        dataFormat: "NHWC",
+        filterShape: [3, 3, 2, 3],
+      };
+      assert.throws(
+        () =>
+          conv2dBackpropFilterWasm({ inputs: { x, dy }, backend: tf.backend(), attrs }),
+        /dy must have shape \[1, 5, 5, 3\] .* got \[1, 4, 4, 3\]/,
+      );
+      tf.dispose([x, dy]);
+    });
+  });
+
+  describe("registerKitKernels", () => {
+    const kitFunctions = new Set<unknown>(KIT_KERNELS.map((kernel) => kernel.kernelFunc));
+
+    for (const backendName of BACKENDS_UNDER_TEST) {
+      describe(`on ${backendName}`, () => {
+        onBackend(backendName);
+
+        it("changes nothing when called twice", () => {
+          const first = registerKitKernels(backendName);
+          const registered = first.map(
+            (name) => tf.getKernel(name, backendName).kernelFunc,
+          );
+          const warnings: unknown[] = [];
+          const warn = console.warn;
+          console.warn = (...args: unknown[]) => warnings.push(args);
+          let second: string[];
+          try {
+            second = registerKitKernels(backendName);
+          } finally {
+            console.warn = warn;
+          }
+          assert.deepEqual(second, first);
+          second.forEach((name, i) => {
+            assert.equal(tf.getKernel(name, backendName).kernelFunc, registered[i], name);
+          });
+          assert.deepEqual(warnings, [], "no 'already registered' warnings");
+        });
+
+        it("keeps the tfjs kernels it does not list", () => {
+          for (const name of [
+            "Conv2D",
+            "Conv2DBackpropInput",
+            "MaxPool",
+            "FusedConv2D",
+          ]) {
+            const kernel = tf.getKernel(name, backendName);
+            assert.ok(kernel !== undefined, `${name} is registered`);
+            assert.ok(!kitFunctions.has(kernel.kernelFunc), `${name} is tfjs's own`);
+          }
+        });
+      });
+    }
+
+    it("serves the expected kernels on each backend", async () => {
+      const cpu = await withBackend("cpu", () => registerKitKernels("cpu"));
+      assert.deepEqual(cpu, ["ResizeNearestNeighborGrad"]);
+      const wasm = await withBackend("wasm", () => registerKitKernels("wasm"));
+      assert.deepEqual(wasm, [
+        "Conv2DBackpropFilter",
+        "MaxPoolGrad",
+        "ResizeNearestNeighborGrad",
+      ]);
+      assert.deepEqual(registerKitKernels("tensorflow"), []);
+    });
+
+    it("keeps an existing kernel that passes its probe", async () => {
+      // A correct kernel with an identity of its own plays the part of a fixed tfjs release
+      const correct = asKernelFunc((args) => maxPoolGrad(args));
+      const config = {
+        kernelName: "MaxPoolGrad",
+        backendName: "wasm",
+        kernelFunc: correct,
+      };
+      await withBackend("wasm", () =>
+        withKernel(config, () => {
+          const served = registerKitKernels("wasm");
+          assert.equal(
+            served.includes("MaxPoolGrad"),
+            false,
+            `served: ${served.join(", ")}`,
+          );
+          assert.equal(tf.getKernel("MaxPoolGrad", "wasm").kernelFunc, correct);
+        }),
+      );
+    });
+
+    it("keeps an existing kernel that it only adds when missing", async () => {
+      const standIn = asKernelFunc((args) => conv2dBackpropFilterWasm(args));
+      const config = {
+        kernelName: "Conv2DBackpropFilter",
+        backendName: "wasm",
+        kernelFunc: standIn,
+      };
+      await withBackend("wasm", () =>
+        withKernel(config, () => {
+          const served = registerKitKernels("wasm");
+          assert.equal(
+            served.includes("Conv2DBackpropFilter"),
+            false,
+            `served: ${served.join(", ")}`,
+          );
+          assert.equal(tf.getKernel("Conv2DBackpropFilter", "wasm").kernelFunc, standIn);
+        }),
+      );
+    });
+
+    it("replaces a kernel that fails its probe", async () => {
+      // Returns zeros, as a kernel that loses the gradient would
+      const wrong = asKernelFunc(({ inputs, backend }) => {
+        const { shape } = inputs.images as tf.TensorInfo;
+        const dataId = backend.write(new Float32Array(sizeOf(shape)), shape, "float32");
+        return { dataId, shape, dtype: "float32" };
+      });
+      const config = {
+        kernelName: "ResizeNearestNeighborGrad",
+        backendName: "cpu",
+        kernelFunc: wrong,
+      };
+      await withBackend("cpu", () =>
+        withKernel(config, () => {
+          assert.deepEqual(registerKitKernels("cpu"), ["ResizeNearestNeighborGrad"]);
+          const served = tf.getKernel("ResizeNearestNeighborGrad", "cpu").kernelFunc;
+          assert.equal(served, resizeNearestNeighborGrad);
+        }),
+      );
+    });
+  });
+});
