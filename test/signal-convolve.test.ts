@@ -173,7 +173,7 @@ describe("convolve and correlate against scipy", () => {
     }
   }
 
-  it("convolve matches a hand-computed full convolution", () => {
+  it("convolve matches hand arithmetic", () => {
     // y[i] = sum_k h[k] x[i - k] with x = [1, 2, 3], h = [0, 1, 0.5]
     const expected = [
       1 * 0,
@@ -185,7 +185,7 @@ describe("convolve and correlate against scipy", () => {
     assert.deepEqual(convolve([1, 2, 3], [0, 1, 0.5]), expected);
   });
 
-  it("correlate matches a hand-computed full correlation", () => {
+  it("correlate matches hand arithmetic", () => {
     // z[k] = sum_n x[n + k] h[n] for k = -2 .. 2
     const expected = [
       1 * 0.5,
@@ -301,8 +301,8 @@ describe("correlationLags", () => {
     });
   }
 
-  it("labels lag 0 where correlate puts sum x[n] h[n] (odd n1, even n2)", () => {
-    // correlate(x5, h4, 'same') is [-5, 14, -3, 17, -1]; lag 0 is
+  it("places lag 0 for odd n1, even n2", () => {
+    // correlate(x5, h4, 'same') is [-5, 14, -3, 17, -1], and lag 0 is
     // 2*1 + (-1)*2 + 3*(-1) + 0*3 = -3, at index 2
     const z = correlate(SIGNALS.x5, KERNELS.h4, "same");
     assert.equal(z[2], 2 * 1 + -1 * 2 + 3 * -1 + 0 * 3);
@@ -311,7 +311,7 @@ describe("correlationLags", () => {
     assert.deepEqual(SCIPY_LAGS["5,4,same"], [-1, 0, 1, 2, 3]);
   });
 
-  it("differs from scipy by one for 'same' with n1 = 3, n2 = 2", () => {
+  it("differs from scipy for n1 = 3, n2 = 2", () => {
     // correlate([a, b, c], [p, q], 'same') = [a q, a p + b q, b p + c q]: lags -1, 0, 1
     assert.deepEqual(correlate([1, 10, 100], [1, 2], "same"), [2, 21, 210]);
     assert.deepEqual(correlationLags(3, 2, "same"), [-1, 0, 1]);
@@ -463,28 +463,28 @@ describe("convolve and correlate input checks", () => {
     );
   });
 
-  it("throws when correlationLags gets a non-integer length", () => {
+  it("throws when a length is fractional", () => {
     assert.throws(
       () => correlationLags(2.5, 3),
       /^AekitError: correlationLags: n1 must be an integer, got 2.5$/,
     );
   });
 
-  it("throws when correlationLags gets a length below 1", () => {
+  it("throws when a length is below 1", () => {
     assert.throws(
       () => correlationLags(3, 0),
       /^AekitError: correlationLags: n2 must be an integer >= 1, got 0$/,
     );
   });
 
-  it("throws when correlationLags gets a string length", () => {
+  it("throws when a length is a string", () => {
     assert.throws(
       () => correlationLags("5" as unknown as number, 3),
       /^AekitError: correlationLags: n1 must be an integer, got "5"$/,
     );
   });
 
-  it("throws when correlationLags gets an unknown mode", () => {
+  it("throws when the lags mode is unknown", () => {
     assert.throws(
       () => correlationLags(3, 2, "centered" as ConvolveMode),
       /^AekitError: correlationLags: mode must be one of 'full', 'same', 'valid', got "centered"$/,

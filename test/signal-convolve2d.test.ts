@@ -4,9 +4,9 @@ import { convolve2d, correlate2d } from "../lib/src/signal";
 import type { ConvolveMethod, ConvolveMode } from "../lib/src/signal";
 import { assertClose, FLOAT64_TOLERANCE } from "./helpers";
 
-// Reference values from test/oracles/signal_oracles.py (numpy 1.24, SciPy 1.10): a 4 x 5
-// image and kernels of 1 x 1, 2 x 2 (even), 3 x 3 (odd), 2 x 3 and 5 x 6 (larger than
-// the image in both dimensions).
+// Reference values from test/oracles/signal_oracles.py (numpy 1.24, SciPy 1.10). The
+// image is 4 x 5, and the kernels are 1 x 1, 2 x 2 (even), 3 x 3 (odd), 2 x 3 and 5 x 6
+// (larger than the image in both dimensions).
 const IMAGE = [
   [3, 1, -2, 0, 4],
   [1, 5, 2, -1, 2],
@@ -344,7 +344,7 @@ describe("convolve2d and correlate2d against scipy", () => {
     }
   }
 
-  it("correlate2d matches a hand-computed valid correlation", () => {
+  it("correlate2d matches hand arithmetic", () => {
     // one position: 1*1 + 2*0 + 3*0 + 4*(-1)
     assert.deepEqual(
       correlate2d(
@@ -362,7 +362,7 @@ describe("convolve2d and correlate2d against scipy", () => {
     );
   });
 
-  it("convolve2d matches a hand-computed valid convolution", () => {
+  it("convolve2d matches hand arithmetic", () => {
     // the kernel is flipped: 1*(-1) + 2*0 + 3*0 + 4*1
     assert.deepEqual(
       convolve2d(
@@ -380,7 +380,7 @@ describe("convolve2d and correlate2d against scipy", () => {
     );
   });
 
-  it("correlate2d equals convolve2d with the kernel rotated by 180 degrees", () => {
+  it("correlate2d equals convolve2d rotated", () => {
     const image = randomImage(9, 11, 1);
     const rotate = (kernel: Float64Array[]) =>
       kernel.map((row) => Float64Array.from(row).reverse()).reverse();
@@ -401,7 +401,7 @@ describe("convolve2d and correlate2d against scipy", () => {
     );
   });
 
-  it("correlate2d 'same' differs from convolve2d of the rotated kernel for an even kernel", () => {
+  it("same windows differ for even kernels", () => {
     const image = randomImage(9, 11, 1);
     const even = randomImage(4, 2, 2);
     const rotated = even.map((row) => Float64Array.from(row).reverse()).reverse();
@@ -427,7 +427,7 @@ describe("convolve2d and correlate2d against scipy", () => {
 });
 
 describe("correlate2d 'same' with an even kernel", () => {
-  it("starts one lag later than scipy's n-dimensional correlate", () => {
+  it("starts one lag after scipy's correlate", () => {
     const full = correlate2d(IMAGE, KERNELS.k22, "full");
     // correlate2d keeps full[1..4][1..5], lags 0 .. H - 1
     assert.deepEqual(correlate2d(IMAGE, KERNELS.k22, "same"), crop(full, 1, 1, 4, 5));
@@ -557,9 +557,12 @@ describe("correlate2d finds a planted shift", () => {
           const template = crop(image, top, left, kRows, kCols);
           const z = correlate2d(image, template, mode);
           const [i, j] = argmax2d(z);
-          // output index to lag: full starts at -(k - 1), same at -floor((k - 1) / 2)
-          const first = (k: number) =>
-            mode === "full" ? -(k - 1) : mode === "same" ? -Math.floor((k - 1) / 2) : 0;
+          // the lag of output index 0: -(k - 1) in 'full', -floor((k - 1) / 2) in 'same'
+          const first = (k: number) => {
+            if (mode === "full") return -(k - 1);
+            if (mode === "same") return -Math.floor((k - 1) / 2);
+            return 0;
+          };
           assert.deepEqual([i + first(kRows), j + first(kCols)], [top, left]);
         });
       }

@@ -124,7 +124,7 @@ describe("impulseResponse and stepResponse", () => {
     );
   });
 
-  it("returns the running sum of the impulse response as the step response", () => {
+  it("returns the running sum as step response", () => {
     const system: System = (x) => lfilter([0.5], [1, -0.5], x);
     const h = impulseResponse(system, 6);
     const running = h.map((_, n) => h.slice(0, n + 1).reduce((s, v) => s + v, 0));
@@ -202,12 +202,12 @@ describe("isLinear and isShiftInvariant", () => {
     });
   }
 
-  it("reports the deviation of squaring on the order of 1", () => {
+  it("reports squaring's deviation near 1", () => {
     const result = isLinear(squaring);
     assert.ok(result.maxDeviation > 0.1, `maxDeviation ${result.maxDeviation}`);
   });
 
-  it("reports a deviation near rounding error for a moving average", () => {
+  it("reports rounding-level deviation for averages", () => {
     assert.ok(isLinear(movingAverage).maxDeviation < 1e-14);
     assert.ok(isShiftInvariant(movingAverage).maxDeviation < 1e-14);
   });
@@ -313,7 +313,7 @@ describe("isLinear and isShiftInvariant", () => {
 });
 
 describe("documented examples", () => {
-  it("lfilter, impulseResponse, isLinear and isShiftInvariant", () => {
+  it("give the documented outputs", () => {
     assert.deepEqual(lfilter([0.5], [1, -0.5], [1, 0, 0, 0]), [0.5, 0.25, 0.125, 0.0625]);
     assert.deepEqual(
       impulseResponse((x) => lfilter([0.5], [1, -0.5], x), 4),

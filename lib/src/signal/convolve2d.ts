@@ -179,7 +179,8 @@ export function convolve2d<T extends Signal2D>(
  * - 'same': H x W lags, r = -floor((kh - 1) / 2) .. H - 1 - floor((kh - 1) / 2), and
  *   likewise for c. For an odd kernel this is centred. For an even kernel, scipy's
  *   correlate2d (followed here) starts one lag later than scipy.signal.correlate on the
- *   same arrays, which starts at r = -floor(kh / 2): a 2 x 2 kernel covers lags 0 .. H - 1
+ *   same arrays, which starts at r = -floor(kh / 2). A 2 x 2 kernel covers lags
+ *   0 .. H - 1
  *   here and -1 .. H - 2 there.
  * - 'valid': the lags that use no zero padding, r = 0 .. H - kh and c = 0 .. W - kw.
  *   The kernel must be no larger than the image in both dimensions, or no smaller in

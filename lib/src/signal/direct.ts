@@ -83,7 +83,8 @@ export function directCost(
     t <= shorter
       ? (t * (t + 1)) / 2
       : (shorter * (shorter + 1)) / 2 + (t - shorter) * shorter;
-  // min(i + 1, shorter, last - i) = min(i + 1, shorter) + min(last - i, shorter) - shorter,
+  // min(i + 1, shorter, last - i)
+  //   = min(i + 1, shorter) + min(last - i, shorter) - shorter,
   // because (i + 1) + (last - i) >= 2 * shorter, so one of the two terms is saturated
   const end = start + length;
   return (

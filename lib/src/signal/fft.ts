@@ -1,7 +1,7 @@
 import FFT from "fft.js";
 import type { Grid } from "./input";
 
-// fft.js transforms complex arrays of interleaved (re, im) pairs, power-of-two sizes only.
+// fft.js transforms complex arrays of interleaved (re, im) pairs, of power-of-two sizes.
 // Building a plan evaluates 2 * size sines and cosines, so plans up to MAX_KEPT_PLAN
 // (whose tables take about 1 MB) are kept for reuse.
 const MAX_KEPT_PLAN = 65536;

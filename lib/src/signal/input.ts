@@ -30,7 +30,7 @@ export type Signal1DOutput<T extends Signal1D> = T extends Float32Array
     ? number[]
     : Float64Array;
 
-/** The type a 2-D function returns for an image of type `T`, row by row as `Signal1DOutput`. */
+/** The type a 2-D function returns for an image of type `T`, row by row as above. */
 export type Signal2DOutput<T extends Signal2D> = T extends readonly (readonly number[])[]
   ? number[][]
   : T extends readonly Float32Array[]
@@ -41,7 +41,7 @@ export type Signal2DOutput<T extends Signal2D> = T extends readonly (readonly nu
 export type ConvolveMode = "full" | "same" | "valid";
 export const CONVOLVE_MODES: readonly ConvolveMode[] = ["full", "same", "valid"];
 
-/** The ways to compute a convolution: a direct sum, the FFT, or whichever is estimated faster. */
+/** The ways to compute a convolution: the direct sum, the FFT, or the faster estimate. */
 export type ConvolveMethod = "auto" | "direct" | "fft";
 export const CONVOLVE_METHODS: readonly ConvolveMethod[] = ["auto", "direct", "fft"];
 
@@ -50,7 +50,8 @@ export interface ConvolveOptions {
   /**
    * 'direct' evaluates the defining sum, 'fft' multiplies spectra (fft.js, power-of-two
    * sizes, overlap-save blocks), and 'auto' (the default) picks the one with the smaller
-   * estimated cost. The two agree to rounding error, about 1e-15 of the largest output.
+   * estimated cost. The two agree to rounding error: the tests require 1e-12 of the
+   * largest output.
    */
   readonly method?: ConvolveMethod;
 }
@@ -73,7 +74,7 @@ function isBigIntArray(value: ArrayBufferView): boolean {
   return value instanceof BigInt64Array || value instanceof BigUint64Array;
 }
 
-/** Copies `values` into `target` at `offset`, checking that each one is a finite number. */
+/** Copies `values` into `target` at `offset`, checking that each is a finite number. */
 function copyFinite(
   fn: string,
   argument: string,
@@ -116,7 +117,7 @@ export function readSignal(fn: string, argument: string, value: unknown): Float6
   return data;
 }
 
-/** Validates a 2-D image (non-empty, rectangular, finite numbers) and copies it to a Grid. */
+/** Validates a 2-D image (non-empty, rectangular, finite numbers) and copies it. */
 export function readImage(fn: string, argument: string, value: unknown): Grid {
   if (!Array.isArray(value)) {
     invalid(

@@ -12,7 +12,7 @@ export type System = (x: number[]) => ArrayLike<number>;
 export interface ProbeOptions {
   /** Number of random trials (default 20). */
   readonly trials?: number;
-  /** Samples in each random input signal (default 64, at least 8 for `isShiftInvariant`). */
+  /** Samples in each random input (default 64, at least 8 for `isShiftInvariant`). */
   readonly length?: number;
   /**
    * Largest deviation accepted, relative to the size of the outputs compared (see
@@ -149,7 +149,7 @@ export function stepResponse(system: System, n: number): number[] {
  *
  * Passing is evidence, not proof: a system that is linear only on these inputs passes.
  * A failing trial is a counterexample, up to the tolerance. An affine system such as
- * x + 1 fails, because S(0) must be 0.
+ * x + 1 fails, because a linear system maps 0 to 0.
  *
  * @param system - a function from a signal (number[]) to a signal
  * @param options - trials (20), length (64), tolerance (1e-9), seed (0)

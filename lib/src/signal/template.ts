@@ -16,23 +16,49 @@ export const TEMPLATE_METHODS: readonly TemplateMethod[] = [
   "TM_CCOEFF_NORMED",
 ];
 
-/**
- * Returns the summed-area table of `grid` (or of its squares): entry (i, j) of the
- * (rows + 1) x (cols + 1) result is the sum of grid[r][c] over r < i and c < j.
- */
-function summedAreaTable(grid: Grid, square: boolean): Float64Array {
+/** Summed-area tables of an image and the bound on their rounding error. */
+interface WindowTables {
+  /** Entry (i, j), of (rows + 1) x (cols + 1), sums values[r][c] over r < i and c < j. */
+  readonly sums: Float64Array;
+  /** The same for the squares of the values. */
+  readonly squares: Float64Array;
+  /**
+   * A bound on the rounding error of a window's sum of squares (or of squared
+   * deviations, with `centred`) taken from the tables. A table entry adds up at most
+   * rows + cols rounded partial sums, each at most the total S2 of the squares (or S1 of
+   * the absolute values), and a window combines four entries. Subtracting sum^2 / size
+   * adds at most 2 max|v| times the error of the window's sum.
+   */
+  readonly errorBound: number;
+}
+
+/** Builds the summed-area tables of `grid` in one pass. */
+function windowTables(grid: Grid, centred: boolean): WindowTables {
   const { rows, cols, data } = grid;
   const stride = cols + 1;
-  const table = new Float64Array((rows + 1) * stride);
+  const sums = new Float64Array((rows + 1) * stride);
+  const squares = new Float64Array((rows + 1) * stride);
+  let absolute = 0;
+  let largest = 0;
   for (let r = 0; r < rows; r++) {
     let rowSum = 0;
+    let rowSquares = 0;
     for (let c = 0; c < cols; c++) {
       const v = data[r * cols + c];
-      rowSum += square ? v * v : v;
-      table[(r + 1) * stride + c + 1] = table[r * stride + c + 1] + rowSum;
+      const magnitude = Math.abs(v);
+      rowSum += v;
+      rowSquares += v * v;
+      absolute += magnitude;
+      if (magnitude > largest) largest = magnitude;
+      const at = (r + 1) * stride + c + 1;
+      sums[at] = sums[at - stride] + rowSum;
+      squares[at] = squares[at - stride] + rowSquares;
     }
   }
-  return table;
+  const total = squares[squares.length - 1];
+  const perWindow = 4 * (rows + cols) * Number.EPSILON;
+  const errorBound = perWindow * (total + (centred ? 2 * largest * absolute : 0));
+  return { sums, squares, errorBound };
 }
 
 /**
@@ -41,11 +67,12 @@ function summedAreaTable(grid: Grid, square: boolean): Float64Array {
  * TM_CCORR_NORMED or TM_CCOEFF_NORMED.
  *
  * For an image I of H x W and a template T of h x w, the output R has
- * (H - h + 1) x (W - w + 1) entries, one per position of the template inside the image.
- * R[r][c] scores the window whose top-left pixel is I[r][c]. With sums over
+ * (H - h + 1) x (W - w + 1) entries. Each is one position of the template inside the
+ * image: R[r][c] scores the window whose top-left pixel is I[r][c]. With sums over
  * u = 0 .. h - 1 and v = 0 .. w - 1,
  *
- *     TM_CCORR_NORMED:  R[r][c] = sum T[u][v] I[r+u][c+v] / sqrt(sum T[u][v]^2 * sum I[r+u][c+v]^2)
+ *     TM_CCORR_NORMED:  R[r][c] = sum T[u][v] I[r+u][c+v]
+ *                                 / sqrt(sum T[u][v]^2 * sum I[r+u][c+v]^2)
  *     TM_CCOEFF_NORMED: the same with T - mean(T) for T and I - mean(window) for I.
  *
  * TM_CCORR_NORMED is the cosine of the angle between template and window, and
@@ -131,12 +158,9 @@ export function matchTemplate<T extends Signal2D>(
   const z = centred ? subtractMean(a) : a;
   const window = { top: t.rows - 1, left: t.cols - 1, rows, cols };
   const numerator = convolveWindow2d(z, rotate180(templ), window, "auto").data;
-  // without centring the window sums are not needed, and an empty table stands in
-  const sums = centred ? summedAreaTable(z, false) : new Float64Array(0);
-  const squares = summedAreaTable(z, true);
+  const { sums, squares, errorBound } = windowTables(z, centred);
   const stride = a.cols + 1;
   const size = t.rows * t.cols;
-  const flatBound = tableErrorBound(z, centred);
 
   for (let r = 0; r < rows; r++) {
     const top = r * stride;
@@ -153,32 +177,12 @@ export function matchTemplate<T extends Signal2D>(
           sums[bottom + right] - sums[top + right] - sums[bottom + c] + sums[top + c];
         variation -= (sum * sum) / size;
       }
-      if (variation <= flatBound) continue;
+      if (variation <= errorBound) continue;
       const score = numerator[r * cols + c] / Math.sqrt(variation * templateEnergy);
-      scores[r * cols + c] = score > 1 ? 1 : score < -1 ? -1 : score;
+      scores[r * cols + c] = Math.min(1, Math.max(-1, score));
     }
   }
   return toImageOutput(image, { rows, cols, data: scores });
-}
-
-/**
- * Bounds the rounding error of a window's sum of squared deviations (or of squares,
- * without `centred`) taken from the summed-area tables of `grid`. A table entry adds up
- * at most rows + cols rounded partial sums, each at most the table's total S2 (or S1 for
- * the table of values), and a window combines four entries. Subtracting sum^2 / size
- * adds at most 2 max|v| times the error of the window's sum.
- */
-function tableErrorBound(grid: Grid, centred: boolean): number {
-  let squares = 0;
-  let absolute = 0;
-  let largest = 0;
-  for (const v of grid.data) {
-    squares += v * v;
-    absolute += Math.abs(v);
-    largest = Math.max(largest, Math.abs(v));
-  }
-  const perWindow = 4 * (grid.rows + grid.cols) * Number.EPSILON;
-  return perWindow * (squares + (centred ? 2 * largest * absolute : 0));
 }
 
 function subtractMean(grid: Grid): Grid {

@@ -139,7 +139,8 @@ function windowOfRow(start: number, length: number): Window2d {
  * @returns a 1-D tensor, which the caller disposes of
  * @throws AekitError when an input is not a non-empty 1-D tensor or on an unknown mode
  *
- * See also: `correlate` (float64 arrays, without TensorFlow.js), `correlationLags`, `convolveTensor`.
+ * See also: `correlate` (float64 arrays, without TensorFlow.js), `correlationLags`,
+ * `convolveTensor`.
  */
 export function correlateTensor(
   x: tf.Tensor1D,
