@@ -135,16 +135,16 @@ function argmax(values: ArrayLike<number>): number {
 function assertCloseToScale(
   actual: ArrayLike<number>,
   expected: ArrayLike<number>,
-  what: string,
+  label: string,
 ) {
-  assert.equal(actual.length, expected.length, `${what}: length`);
+  assert.equal(actual.length, expected.length, `${label}: length`);
   let scale = 0;
   for (let i = 0; i < expected.length; i++)
     scale = Math.max(scale, Math.abs(expected[i]));
   for (let i = 0; i < expected.length; i++) {
     assert.ok(
       Math.abs(actual[i] - expected[i]) <= FLOAT64_TOLERANCE * Math.max(scale, 1),
-      `${what}[${i}] = ${actual[i]}, expected ${expected[i]}`,
+      `${label}[${i}] = ${actual[i]}, expected ${expected[i]}`,
     );
   }
 }

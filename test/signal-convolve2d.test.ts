@@ -311,17 +311,17 @@ function argmax2d(image: ArrayLike<number>[]): [number, number] {
 function assertCloseToScale(
   actual: ArrayLike<number>[],
   expected: ArrayLike<number>[],
-  what: string,
+  label: string,
 ) {
-  assert.equal(actual.length, expected.length, `${what}: rows`);
+  assert.equal(actual.length, expected.length, `${label}: rows`);
   const flatExpected = expected.flatMap((row) => Array.from(row));
   const flatActual = actual.flatMap((row) => Array.from(row));
-  assert.equal(flatActual.length, flatExpected.length, `${what}: entries`);
+  assert.equal(flatActual.length, flatExpected.length, `${label}: entries`);
   const scale = Math.max(1, ...flatExpected.map(Math.abs));
   for (let i = 0; i < flatExpected.length; i++) {
     assert.ok(
       Math.abs(flatActual[i] - flatExpected[i]) <= FLOAT64_TOLERANCE * scale,
-      `${what}: entry ${i} = ${flatActual[i]}, expected ${flatExpected[i]}`,
+      `${label}: entry ${i} = ${flatActual[i]}, expected ${flatExpected[i]}`,
     );
   }
 }

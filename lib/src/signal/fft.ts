@@ -86,7 +86,7 @@ export function convolveFft(
   const spectrum = new Float64Array(2 * size);
   const result = new Float64Array(2 * size);
   for (let first = 0; first < length; first += 2 * step) {
-    // the block for outputs o.. reads x[o - taps + 1 .. o - taps + size]
+    // the block of outputs from o on reads x[o - taps + 1 .. o - taps + size]
     const offset = start + first - (taps - 1);
     if (offset >= 0 && offset + step + size <= n) {
       for (let t = 0; t < size; t++) {
