@@ -3,12 +3,18 @@
 scripts/run-notebooks.ts starts one process of this script per notebook, in its
 own process group. The script prints JSON lines on stdout: {"event": "kernel",
 "pid": N} once the kernel has started, then exactly one {"event": "result", ...}.
-The source notebook is only read. The executed copy and the HTML export are
-written through a temporary file `.NAME.PID.tmp` in the target folder that is
-then renamed, and they are skipped when the run was interrupted.
+The result names the failing cell, and lists the time and the TensorFlow.js
+tensor count after each code cell and the kernel's peak resident memory.
+The kernel inherits this process's environment (AEKIT_MODE, AEKIT_METRICS_FILE).
+
+The source notebook is only read; --parameters-source replaces the source of
+the parameters cell in the copy that runs. The executed copy and the HTML export
+are written through a temporary file `.NAME.PID.tmp` in the target folder that
+is then renamed, and they are skipped when the run was interrupted.
 
 Usage: python3 scripts/execute_notebook.py NOTEBOOK --executed OUT.ipynb
            --html OUT.html --timeout SECONDS --cell-timeout SECONDS
+           [--parameters-cell INDEX --parameters-source TEXT]
 """
 
 import argparse
@@ -16,10 +22,12 @@ import asyncio
 import inspect
 import json
 import os
+import queue
 import re
 import signal
 import sys
 import tempfile
+import time
 import traceback
 
 import nbformat
@@ -48,6 +56,19 @@ DIAGNOSTIC = re.compile(r"^\d+:\d+ - ")
 ERROR_LINE = re.compile(r"^[\w$.]*(?:Error|Exception)\b")
 MESSAGE_LIMIT = 300
 SOURCE_LIMIT = 200
+
+# Sent after each code cell to count the tensors that TensorFlow.js has
+# allocated. It reads the engine that @tensorflow/tfjs-core 4.x keeps in the
+# global `_tfengine` (getOrMakeEngine in tfjs-core/dist/engine.js). Every copy
+# of tfjs shares that engine, and reading its state neither loads tfjs nor
+# starts a backend, as tf.memory() would. tslab sends a cell's value as stdout
+# text, where output that an earlier cell writes late also lands, so the probe
+# writes a marked line.
+TENSOR_PROBE = (
+    'void process.stdout.write("aekit-tensors=" + '
+    '((globalThis as any)._tfengine?.state?.numTensors ?? "none") + "\\n");'
+)
+TENSOR_LINE = re.compile(r"^aekit-tensors=(\d+|none)$", re.MULTILINE)
 
 
 def emit(event):
@@ -113,6 +134,21 @@ def kernel_pid(kernel_manager):
     return pid
 
 
+def read_peak_rss(pid):
+    """Return the peak resident memory of process `pid` in bytes (VmHWM), or None.
+
+    Linux only: it reads /proc, which has no VmHWM for an exited process.
+    """
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def outcome(status, cell_index=None, message=None, cells=None):
     source = None
     if cell_index is not None and cells is not None:
@@ -146,6 +182,9 @@ class NotebookRun:
         self.stop_reason = None
         self.task = None
         self.shutting_down = False
+        # One entry per code cell that ran or was skipped: cell, status, seconds, tensors.
+        self.cell_records = []
+        self.peak_rss = None
         # The kernel writes its own stdout and stderr here rather than into the
         # pipes that the runner reads, which would stay open after this process died.
         self.kernel_log = tempfile.TemporaryFile()
@@ -218,18 +257,84 @@ class NotebookRun:
         for index, cell in enumerate(self.notebook.cells):
             self.cell_index = index
             self.reply = None
-            await client.async_execute_cell(
-                cell, index, execution_count=client.code_cells_executed + 1
-            )
+            runs = cell.cell_type == "code" and cell.source.strip()
+            if not runs:
+                continue
+            record = {"cell": index + 1, "status": "failed", "seconds": None}
+            self.cell_records.append(record)
+            if client.skip_cells_with_tag in cell.metadata.get("tags", []):
+                record.update(status="skipped", seconds=0)
+                continue
+            started = time.monotonic()
+            try:
+                await client.async_execute_cell(
+                    cell, index, execution_count=client.code_cells_executed + 1
+                )
+            finally:
+                record["seconds"] = round(time.monotonic() - started, 3)
             status = self.reply["content"]["status"] if self.reply else None
             # nbclient treats only status 'error' as a failure.
             if status == "abort":
+                record["status"] = "aborted"
                 return outcome("failed", index, ABORT_MESSAGE, self.notebook.cells)
+            record["status"] = "ok"
             if status == "error":
                 # nbclient let the error pass, so the cell is tagged raises-exception.
+                record["status"] = "raised"
                 await asyncio.sleep(self.error_settle)
+            record["tensors"] = await self.count_tensors()
         self.cell_index = None
         return outcome("passed")
+
+    async def count_tensors(self):
+        """Return the number of tensors that TensorFlow.js has allocated, or None.
+
+        None means that no copy of tfjs is loaded, or that the kernel did not
+        reply to the probe within the cell timeout.
+        """
+        kc = self.client.kc
+        message_id = await maybe_await(
+            kc.execute(TENSOR_PROBE, store_history=False, stop_on_error=False)
+        )
+        deadline = time.monotonic() + self.cell_timeout
+        try:
+            reply = await self.next_message(kc.get_shell_msg, message_id, deadline)
+            # Outputs arrive on the IOPub channel, which ends with the 'idle' status.
+            text = ""
+            while True:
+                message = await self.next_message(kc.get_iopub_msg, message_id, deadline)
+                content = message["content"]
+                if message["msg_type"] == "stream":
+                    text += content.get("text", "")
+                if message["msg_type"] == "status" and content["execution_state"] == "idle":
+                    break
+        except TimeoutError as error:
+            print(f"no tensor count after cell {self.cell_index + 1}: {error}", file=sys.stderr)
+            return None
+        counts = TENSOR_LINE.findall(text)
+        if reply["content"]["status"] != "ok" or not counts:
+            output = first_line(text, 200) or "no output"
+            print(f"the tensor count probe failed ({output})", file=sys.stderr)
+            return None
+        return None if counts[-1] == "none" else int(counts[-1])
+
+    async def next_message(self, receive, message_id, deadline):
+        """Return the next message from `receive` whose parent is `message_id`.
+
+        Raises TimeoutError at `deadline` or when the kernel has died.
+        """
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the kernel did not reply in time")
+            try:
+                message = await maybe_await(receive(timeout=min(remaining, 1)))
+            except queue.Empty:
+                if not await maybe_await(self.client.km.is_alive()):
+                    raise TimeoutError("the kernel has died")
+                continue
+            if message["parent_header"].get("msg_id") == message_id:
+                return message
 
     def kernel_output(self):
         """Return the last line the kernel process wrote outside of cells, if any."""
@@ -240,6 +345,8 @@ class NotebookRun:
 
     async def shutdown_kernel(self):
         client = self.client
+        if client.km is not None and client.km.has_kernel:
+            self.peak_rss = read_peak_rss(kernel_pid(client.km))
         try:
             if client.kc is not None:
                 await maybe_await(client.kc.stop_channels())
@@ -297,6 +404,18 @@ def write_outputs(notebook, executed_path, html_path):
     write_atomically(html_path, body)
 
 
+def override_parameters(notebook, arguments):
+    """Replace the source of the parameters cell, or return why that failed."""
+    index = arguments.parameters_cell
+    cells = notebook.cells
+    if index is None or not 0 <= index < len(cells):
+        return f"--parameters-cell {index} is not a cell of this notebook"
+    if "parameters" not in cells[index].metadata.get("tags", []):
+        return f"cell {index + 1} is not tagged 'parameters'"
+    cells[index].source = arguments.parameters_source
+    return None
+
+
 def parse_arguments():
     parser = argparse.ArgumentParser(
         description="Execute one notebook on the tslab kernel."
@@ -309,6 +428,15 @@ def parse_arguments():
     )
     parser.add_argument(
         "--cell-timeout", type=int, required=True, help="seconds for one cell"
+    )
+    parser.add_argument(
+        "--parameters-cell",
+        type=int,
+        help="position of the cell tagged parameters, counting from 0",
+    )
+    parser.add_argument(
+        "--parameters-source",
+        help="source that replaces the parameters cell's in the copy that runs",
     )
     parser.add_argument(
         "--error-settle",
@@ -337,6 +465,12 @@ def main():
         emit({"event": "result", **outcome("failed", message=message)})
         return
 
+    if arguments.parameters_source is not None:
+        error = override_parameters(notebook, arguments)
+        if error:
+            emit({"event": "result", **outcome("failed", message=error)})
+            return
+
     folder = os.path.dirname(os.path.abspath(arguments.notebook))
     run = NotebookRun(
         notebook,
@@ -346,6 +480,8 @@ def main():
         arguments.error_settle,
     )
     result = asyncio.run(run_notebook(run))
+    result["cells"] = run.cell_records
+    result["kernel_peak_rss_bytes"] = run.peak_rss
 
     # The kernel is gone by now, so SIGINT and SIGTERM are ignored while the
     # outputs are written rather than cutting a file short. The runner still

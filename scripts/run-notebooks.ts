@@ -1,11 +1,15 @@
 /**
  * Executes the course notebooks headless on the tslab kernel, as CI does.
  *
- * Each notebook runs in its own Python process (execute_notebook.py), which
- * drives Jupyter's nbclient on a fresh kernel whose working directory is the
- * notebook's folder, as in JupyterLab. This script finds the notebooks, runs
- * them in parallel, prints a table and writes report.json beside the executed
- * copies. POSIX only, because it stops runs through process groups.
+ * This script finds the notebooks, applies --param overrides to the copies
+ * that run, and type-checks all their code cells in one TypeScript program
+ * (typecheck-notebooks.ts) before anything runs. Each notebook then runs in
+ * its own Python process (execute_notebook.py), which drives Jupyter's nbclient
+ * on a fresh kernel whose working directory is the notebook's folder, as in
+ * JupyterLab. The runs go in parallel. At the end the script prints a table and
+ * writes report.json and junit.xml beside the executed copies, and the metrics
+ * that the notebooks recorded to metrics.json, metrics.md and metrics.html.
+ * POSIX only, because it stops runs through process groups.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -17,29 +21,72 @@ import { parseArgs } from "node:util";
 
 import {
   describeRejected,
+  findNotebooks,
   findPython,
   jupyterEnv,
   NBCLIENT_PROBE,
+  overrideParameters,
+  readNotebook,
   registerTslabKernel,
   repoRoot,
+  type NotebookDocument,
+  type ParametersOverride,
   type PythonProbe,
 } from "./jupyter";
+import {
+  describeDrift,
+  metricsHtml,
+  metricsMarkdown,
+  readMetricsFile,
+  type MetricRow,
+} from "./metrics";
+import {
+  formatDiagnostic,
+  formatSummary,
+  typecheckNotebooks,
+  type TypecheckResult,
+} from "./typecheck-notebooks";
 
 const EXECUTOR = path.join(__dirname, "execute_notebook.py");
 
+/**
+ * Default of --leak-threshold, in tensors. A model's weights count as tensors,
+ * so the default leaves room for a small model that a notebook keeps to the end.
+ */
+const DEFAULT_LEAK_THRESHOLD = 50;
+
 const USAGE = `Usage: npm run notebooks -- [options]
 
-Executes every notebook below --dir on the tslab kernel and writes the executed
-copies, their HTML export and report.json to --out. Exits with status 1 when a
-notebook fails, times out or kills its kernel, and when no notebook is found,
-with 2 on invalid options and with 128 + the signal number when interrupted.
-Cell numbers count every cell from 1, markdown cells included.
+Type-checks the code cells of every notebook below --dir, then executes them on
+the tslab kernel and writes the executed copies, their HTML export, report.json
+and junit.xml to --out, and the recorded metrics to --metrics-out. Exits with
+status 1 on a type error, when a notebook fails, times out or kills its kernel,
+and when no notebook is found, with 2 on invalid options and with 128 + the
+signal number when interrupted. Cell numbers count every cell from 1, markdown
+cells included.
 
 Options:
   --dir DIR               folder searched for *.ipynb, skipping dot folders such
                           as .ipynb_checkpoints (default: notebooks)
-  --out DIR               folder for the outputs (default: build/notebooks)
-  --only PATTERN          run only notebooks whose path below --dir contains PATTERN
+  --out DIR               folder for the executed notebooks and reports
+                          (default: build/notebooks)
+  --metrics-out DIR       folder for metrics.json, metrics.md and metrics.html
+                          of the notebooks that ran (default: build)
+  --only PATTERN          run only notebooks whose path below --dir contains
+                          PATTERN; repeat it to run several
+  --mode fast|full        sets AEKIT_MODE for the kernels (default: fast)
+  --param NAME=VALUE      sets \`const NAME = VALUE;\` in the cell tagged
+                          parameters of each notebook that runs; VALUE is a
+                          TypeScript expression, such as 5, '"text"' or [1, 2].
+                          Repeat it for more parameters.
+  --strict-bands          fail a notebook whose metric lies outside its band
+                          (default: print a warning)
+  --fail-fast             start no more notebooks after the first failure
+  --no-typecheck          skip the type-check before execution
+  --leak-threshold N      report a cell as a possible tensor leak when the
+                          tensor count stays more than N above its level
+                          before the cell until the notebook ends
+                          (default: ${DEFAULT_LEAK_THRESHOLD})
   --jobs N                notebooks run in parallel (default: 2)
   --timeout SECONDS       limit for one notebook (default: 900)
   --cell-timeout SECONDS  limit for one cell (default: 300)
@@ -54,12 +101,28 @@ const BACKSTOP_GRACE_SECONDS = 30;
 const STOP_GRACE_MS = 10_000;
 
 type Status =
-  "passed" | "failed" | "timed out" | "kernel died" | "interrupted" | "not run";
+  | "passed"
+  | "failed"
+  | "timed out"
+  | "kernel died"
+  | "interrupted"
+  | "type error"
+  | "not run";
+
+type Mode = "fast" | "full";
 
 interface Options {
   dir: string;
   out: string;
-  only: string | null;
+  metricsOut: string;
+  only: string[];
+  mode: Mode;
+  /** --param values by name, as TypeScript source. */
+  parameters: Map<string, string>;
+  strictBands: boolean;
+  failFast: boolean;
+  typecheck: boolean;
+  leakThreshold: number;
   jobs: number;
   timeoutSeconds: number;
   cellTimeoutSeconds: number;
@@ -71,6 +134,11 @@ interface Job {
   source: string;
   executed: string;
   html: string;
+  /** The file the kernel's recordMetric appends to (AEKIT_METRICS_FILE). */
+  metricsFile: string;
+  /** The parsed notebook, or null when it cannot be read, which the executor then reports. */
+  document: NotebookDocument | null;
+  parameters: ParametersOverride | null;
 }
 
 interface CellError {
@@ -81,6 +149,22 @@ interface CellError {
   message: string;
 }
 
+/** Measurements of one code cell by execute_notebook.py. */
+interface CellRecord {
+  cell: number;
+  status: "ok" | "raised" | "failed" | "aborted" | "skipped";
+  seconds: number | null;
+  /** Tensors allocated after the cell, or null when tfjs was not loaded or the probe failed. */
+  tensors?: number | null;
+}
+
+/** A cell after which the tensor count stayed more than --leak-threshold higher to the end. */
+interface PossibleLeak {
+  cell: number;
+  /** The lowest count from this cell to the end, less the count before the cell. */
+  tensors: number;
+}
+
 interface NotebookResult {
   notebook: string;
   status: Status;
@@ -88,6 +172,13 @@ interface NotebookResult {
   executed: string | null;
   html: string | null;
   error: CellError | null;
+  cells: CellRecord[];
+  /** Tensors allocated after the last cell that ran, or null when tfjs was never loaded. */
+  finalTensors: number | null;
+  possibleLeaks: PossibleLeak[];
+  /** Peak resident memory of the kernel process (VmHWM on Linux), or null when unknown. */
+  kernelPeakRssBytes: number | null;
+  metrics: MetricRow[];
 }
 
 /** The "result" line that execute_notebook.py prints. */
@@ -97,6 +188,8 @@ interface ExecutorResult {
   source: string | null;
   message: string | null;
   written?: boolean;
+  cells?: CellRecord[];
+  kernel_peak_rss_bytes?: number | null;
 }
 
 interface RunningNotebook {
@@ -127,6 +220,23 @@ function parsePositiveInteger(option: string, value: string): number {
   return Number(value);
 }
 
+function parseParameters(values: string[]): Map<string, string> {
+  const parameters = new Map<string, string>();
+  for (const value of values) {
+    const match = /^([A-Za-z_$][\w$]*)=(.*)$/s.exec(value);
+    if (!match) {
+      throw new UsageError(
+        `invalid --param value '${value}': expected NAME=VALUE, such as epochs=2`,
+      );
+    }
+    if (parameters.has(match[1])) {
+      throw new UsageError(`--param ${match[1]} is given twice`);
+    }
+    parameters.set(match[1], match[2]);
+  }
+  return parameters;
+}
+
 function parseOptions(argv: string[]): Options | null {
   let parsed;
   try {
@@ -135,7 +245,14 @@ function parseOptions(argv: string[]): Options | null {
       options: {
         dir: { type: "string", default: path.join(repoRoot, "notebooks") },
         out: { type: "string", default: path.join(repoRoot, "build", "notebooks") },
-        only: { type: "string" },
+        "metrics-out": { type: "string", default: path.join(repoRoot, "build") },
+        only: { type: "string", multiple: true },
+        mode: { type: "string", default: "fast" },
+        param: { type: "string", multiple: true },
+        "strict-bands": { type: "boolean", default: false },
+        "fail-fast": { type: "boolean", default: false },
+        "no-typecheck": { type: "boolean", default: false },
+        "leak-threshold": { type: "string", default: String(DEFAULT_LEAK_THRESHOLD) },
         jobs: { type: "string", default: "2" },
         timeout: { type: "string", default: "900" },
         "cell-timeout": { type: "string", default: "300" },
@@ -149,10 +266,26 @@ function parseOptions(argv: string[]): Options | null {
   if (values.help) {
     return null;
   }
+  if (values.mode !== "fast" && values.mode !== "full") {
+    throw new UsageError(`invalid --mode value '${values.mode}': expected fast or full`);
+  }
+  const leakThreshold = values["leak-threshold"];
+  if (!/^\d+$/.test(leakThreshold)) {
+    throw new UsageError(
+      `invalid --leak-threshold value '${leakThreshold}': expected a whole number`,
+    );
+  }
   const options: Options = {
     dir: path.resolve(values.dir),
     out: path.resolve(values.out),
-    only: values.only ?? null,
+    metricsOut: path.resolve(values["metrics-out"]),
+    only: values.only ?? [],
+    mode: values.mode,
+    parameters: parseParameters(values.param ?? []),
+    strictBands: values["strict-bands"],
+    failFast: values["fail-fast"],
+    typecheck: !values["no-typecheck"],
+    leakThreshold: Number(leakThreshold),
     jobs: parsePositiveInteger("jobs", values.jobs),
     timeoutSeconds: parsePositiveInteger("timeout", values.timeout),
     cellTimeoutSeconds: parsePositiveInteger("cell-timeout", values["cell-timeout"]),
@@ -163,25 +296,6 @@ function parseOptions(argv: string[]): Options | null {
     );
   }
   return options;
-}
-
-/** Lists the notebooks below `dir` as sorted relative paths, skipping dot folders and `exclude`. */
-function findNotebooks(dir: string, exclude: string): string[] {
-  const found: string[] = [];
-  const walk = (folder: string): void => {
-    for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
-      const full = path.join(folder, entry.name);
-      if (entry.isDirectory()) {
-        if (!entry.name.startsWith(".") && full !== exclude) {
-          walk(full);
-        }
-      } else if (entry.isFile() && entry.name.endsWith(".ipynb")) {
-        found.push(path.relative(dir, full).split(path.sep).join("/"));
-      }
-    }
-  };
-  walk(dir);
-  return found.sort();
 }
 
 function missingJupyterMessage(search: ReturnType<typeof findPython>): string {
@@ -254,11 +368,21 @@ function executeNotebook(
     ...["--timeout", String(options.timeoutSeconds)],
     ...["--cell-timeout", String(options.cellTimeoutSeconds)],
   ];
+  if (job.parameters) {
+    args.push("--parameters-cell", String(job.parameters.cellIndex));
+    args.push("--parameters-source", job.parameters.source);
+  }
+  // The kernel inherits the executor's environment (jupyter_client copies os.environ).
+  const kernelEnv = {
+    ...env,
+    AEKIT_MODE: options.mode,
+    AEKIT_METRICS_FILE: job.metricsFile,
+  };
   // detached puts the executor in its own process group, so a Ctrl-C in the
   // terminal reaches only this script, which then stops the executors in order.
   const child = spawn(python, args, {
     cwd: repoRoot,
-    env,
+    env: kernelEnv,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -308,7 +432,15 @@ function executeNotebook(
         killGroup(running.kernelPid, "SIGKILL");
       }
       const seconds = (performance.now() - started) / 1000;
-      resolve(toNotebookResult(job, seconds, result, running, exit, stderr));
+      const notebookResult = toNotebookResult(
+        job,
+        seconds,
+        result,
+        running,
+        exit,
+        stderr,
+      );
+      resolve(addMeasurements(notebookResult, job, result, options));
     };
     child.on("error", (error) => finish(`could not start ${python}: ${error.message}`));
     child.on("close", (code, signal) =>
@@ -326,18 +458,14 @@ function toNotebookResult(
   stderr: string,
 ): NotebookResult {
   const withoutOutputs = (status: Status, message: string): NotebookResult => ({
-    notebook: job.notebook,
-    status,
+    ...emptyResult(job.notebook, status),
     seconds: roundSeconds(seconds),
-    executed: null,
-    html: null,
     error: { cell: null, source: null, message },
   });
   if (result) {
     const written = result.written === true;
     return {
-      notebook: job.notebook,
-      status: result.status,
+      ...emptyResult(job.notebook, result.status),
       seconds: roundSeconds(seconds),
       executed: written ? displayPath(job.executed) : null,
       html: written ? displayPath(job.html) : null,
@@ -367,6 +495,84 @@ function toNotebookResult(
   );
 }
 
+function emptyResult(notebook: string, status: Status): NotebookResult {
+  return {
+    notebook,
+    status,
+    seconds: 0,
+    executed: null,
+    html: null,
+    error: null,
+    cells: [],
+    finalTensors: null,
+    possibleLeaks: [],
+    kernelPeakRssBytes: null,
+    metrics: [],
+  };
+}
+
+/**
+ * Adds the cell times, tensor counts, peak memory and metrics to `result`. A
+ * passed notebook with a metric outside its band fails under --strict-bands.
+ */
+function addMeasurements(
+  result: NotebookResult,
+  job: Job,
+  executor: ExecutorResult | null,
+  options: Options,
+): NotebookResult {
+  const cells = executor?.cells ?? [];
+  const counts = cells.flatMap((cell) =>
+    typeof cell.tensors === "number" ? [cell.tensors] : [],
+  );
+  const { rows, problems } = readMetricsFile(job.metricsFile, job.notebook);
+  for (const problem of problems) {
+    console.warn(`warning: ${problem}`);
+  }
+  const measured: NotebookResult = {
+    ...result,
+    cells,
+    finalTensors: counts.length > 0 ? counts[counts.length - 1] : null,
+    possibleLeaks:
+      result.status === "passed" ? findPossibleLeaks(cells, options.leakThreshold) : [],
+    kernelPeakRssBytes: executor?.kernel_peak_rss_bytes ?? null,
+    metrics: rows,
+  };
+  const drifted = rows.filter((row) => row.status === "drift");
+  if (options.strictBands && measured.status === "passed" && drifted.length > 0) {
+    const more = drifted.length > 1 ? ` (and ${drifted.length - 1} more)` : "";
+    measured.status = "failed";
+    measured.error = {
+      cell: null,
+      source: null,
+      message: `metric outside its band: ${describeDrift(drifted[0])}${more}`,
+    };
+  }
+  return measured;
+}
+
+/**
+ * Returns the cells after which the tensor count stayed more than `threshold`
+ * above its level before the cell until the last cell. Tensors that a later
+ * cell disposes are thus not held against a cell. The count does not say which
+ * cell created a tensor, so the result is a hint: disposing older tensors in
+ * the same cell hides new ones.
+ */
+function findPossibleLeaks(cells: CellRecord[], threshold: number): PossibleLeak[] {
+  const counted = cells.filter((cell) => typeof cell.tensors === "number");
+  const leaks: PossibleLeak[] = [];
+  let before = 0;
+  counted.forEach((cell, index) => {
+    const lowestAfter = Math.min(...counted.slice(index).map((later) => later.tensors!));
+    const kept = lowestAfter - before;
+    if (kept > threshold) {
+      leaks.push({ cell: cell.cell, tensors: kept });
+    }
+    before = cell.tensors!;
+  });
+  return leaks;
+}
+
 function roundSeconds(seconds: number): number {
   return Math.round(seconds * 1000) / 1000;
 }
@@ -379,11 +585,13 @@ async function runAll(
 ): Promise<NotebookResult[]> {
   const results: NotebookResult[] = [];
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (!stopSignal && next < jobs.length) {
+    while (!stopSignal && !(options.failFast && failed) && next < jobs.length) {
       const index = next++;
       const result = await executeNotebook(jobs[index], options, python, env);
       results[index] = result;
+      failed ||= result.status !== "passed";
       console.log(
         `${result.status.padEnd(11)} ${result.notebook} (${result.seconds.toFixed(1)} s)`,
       );
@@ -391,60 +599,142 @@ async function runAll(
   };
   await Promise.all(Array.from({ length: Math.min(options.jobs, jobs.length) }, worker));
 
-  return jobs.map(
-    (job, index) =>
-      results[index] ?? {
-        notebook: job.notebook,
-        status: "not run",
-        seconds: 0,
-        executed: null,
-        html: null,
-        error: null,
-      },
-  );
+  return jobs.map((job, index) => {
+    if (results[index]) {
+      return results[index];
+    }
+    const notRun = emptyResult(job.notebook, "not run");
+    if (failed && options.failFast) {
+      const message = "not run: --fail-fast stopped the run after a failure";
+      notRun.error = { cell: null, source: null, message };
+    }
+    return notRun;
+  });
 }
 
 function shorten(text: string, limit: number): string {
   return text.length <= limit ? text : text.slice(0, limit - 1) + "…";
 }
 
+function formatMebibytes(bytes: number | null): string {
+  return bytes === null ? "-" : (bytes / 2 ** 20).toFixed(0);
+}
+
 function formatTable(results: NotebookResult[]): string {
-  const header = ["notebook", "status", "seconds", "first error"];
+  const header = ["notebook", "status", "seconds", "peak MiB", "tensors", "first error"];
   const rows = results.map((result) => {
     const error = result.error;
     const where = error?.cell != null ? `cell ${error.cell}: ` : "";
+    const notes = result.possibleLeaks.map(
+      (leak) =>
+        `possible leak: the tensor count stayed ${leak.tensors} above its level ` +
+        `before cell ${leak.cell} until the end`,
+    );
+    if (error?.source) {
+      notes.unshift(`source: ${shorten(error.source, 70)}`);
+    }
     return {
       cells: [
         result.notebook,
         result.status,
         result.seconds.toFixed(1),
+        formatMebibytes(result.kernelPeakRssBytes),
+        result.finalTensors === null ? "-" : String(result.finalTensors),
         error ? where + error.message : "",
       ],
-      source: error?.source ? `source: ${shorten(error.source, 70)}` : null,
+      notes,
     };
   });
-  const widths = [0, 1, 2].map((column) =>
-    Math.max(header[column].length, ...rows.map((row) => row.cells[column].length)),
+  const last = header.length - 1;
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row.cells[column].length)),
   );
+  // Text columns are aligned left and numbers right; the last column is not padded.
   const formatRow = (cells: string[]): string =>
-    [
-      cells[0].padEnd(widths[0]),
-      cells[1].padEnd(widths[1]),
-      cells[2].padStart(widths[2]),
-      cells[3],
-    ]
+    cells
+      .map((cell, column) => {
+        if (column === last) {
+          return cell;
+        }
+        return column < 2 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]);
+      })
       .join("  ")
       .trimEnd();
-  const indent = " ".repeat(widths[0] + widths[1] + widths[2] + 6);
+  const indent = " ".repeat(
+    widths.slice(0, last).reduce((sum, width) => sum + width + 2, 0),
+  );
 
   const lines = [formatRow(header)];
   for (const row of rows) {
     lines.push(formatRow(row.cells));
-    if (row.source) {
-      lines.push(indent + row.source);
-    }
+    lines.push(...row.notes.map((note) => indent + note));
   }
   return lines.join("\n");
+}
+
+/** Escapes text for XML 1.0, dropping terminal colour codes and characters XML cannot hold. */
+function escapeXml(text: string): string {
+  return text
+    .replace(/\x1b\[[0-9;]*[A-Za-z]/g, "")
+    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/g, "")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;");
+}
+
+/**
+ * Formats the results as JUnit XML with one testcase per notebook. A notebook
+ * that did not pass gets a failure whose type is its status, and one that did
+ * not run is skipped.
+ */
+function junitXml(
+  results: NotebookResult[],
+  dir: string,
+  startedAt: Date,
+  seconds: number,
+): string {
+  const skipped = (result: NotebookResult): boolean =>
+    result.status === "not run" || result.status === "interrupted";
+  const failures = results.filter(
+    (result) => result.status !== "passed" && !skipped(result),
+  );
+  const cases = results.map((result) => {
+    const folder = path.posix.join(
+      dir.split(path.sep).join("/"),
+      path.posix.dirname(result.notebook),
+    );
+    const classname = path.posix.normalize(folder).replace(/\//g, ".");
+    const open =
+      `  <testcase classname="${escapeXml(classname)}" name="${escapeXml(result.notebook)}" ` +
+      `time="${result.seconds.toFixed(3)}"`;
+    if (result.status === "passed") {
+      return `${open}/>`;
+    }
+    const error = result.error;
+    const where = error?.cell != null ? `cell ${error.cell}: ` : "";
+    const message = where + (error?.message ?? result.status);
+    if (skipped(result)) {
+      return `${open}>\n    <skipped message="${escapeXml(message)}"/>\n  </testcase>`;
+    }
+    const body = error?.source ? `${message}\nsource: ${error.source}` : message;
+    return (
+      `${open}>\n    <failure type="${escapeXml(result.status)}" ` +
+      `message="${escapeXml(message)}">${escapeXml(body)}</failure>\n  </testcase>`
+    );
+  });
+  const counts =
+    `tests="${results.length}" failures="${failures.length}" errors="0" ` +
+    `skipped="${results.filter(skipped).length}" time="${seconds.toFixed(3)}"`;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="notebooks" ${counts}>`,
+    `<testsuite name="${escapeXml(dir)}" ${counts} timestamp="${startedAt.toISOString()}">`,
+    ...cases,
+    "</testsuite>",
+    "</testsuites>",
+    "",
+  ].join("\n");
 }
 
 function writeFileAtomically(target: string, text: string): void {
@@ -463,6 +753,189 @@ function countStatuses(results: NotebookResult[]): Partial<Record<Status, number
     counts[result.status] = (counts[result.status] ?? 0) + 1;
   }
   return counts;
+}
+
+/** Returns the notebook with its parameters cell replaced by the overridden source. */
+function withParameters(job: Job): NotebookDocument | null {
+  const { document, parameters } = job;
+  if (!document || !parameters) {
+    return document;
+  }
+  const cells = document.cells.map((cell, index) =>
+    index === parameters.cellIndex ? { ...cell, source: parameters.source } : cell,
+  );
+  return { ...document, cells };
+}
+
+/** Builds the jobs, throwing an error that names the notebook when a --param does not apply. */
+function createJobs(selected: string[], options: Options, metricsFolder: string): Job[] {
+  return selected.map((notebook, index) => {
+    const source = path.join(options.dir, notebook);
+    let document: NotebookDocument | null = null;
+    try {
+      document = readNotebook(source);
+    } catch {
+      // The executor reports a notebook it cannot read as a failure of that notebook.
+    }
+    if (!document && options.parameters.size > 0) {
+      throw new Error(
+        `--param cannot be applied to ${notebook}: it is not a readable notebook`,
+      );
+    }
+    const parameters =
+      document && options.parameters.size > 0
+        ? overrideParameters(notebook, document, options.parameters)
+        : null;
+    return {
+      notebook,
+      source,
+      executed: path.join(options.out, notebook),
+      html: path.join(options.out, notebook.replace(/\.ipynb$/, ".html")),
+      metricsFile: path.join(metricsFolder, `${index}.jsonl`),
+      document,
+      parameters,
+    };
+  });
+}
+
+/** Type-checks the notebooks of `jobs` with their parameters applied, printing what it found. */
+function typecheckJobs(jobs: Job[]): TypecheckResult {
+  const notebooks = jobs.flatMap((job) => {
+    const document = withParameters(job);
+    return document ? [{ name: job.notebook, file: job.source, document }] : [];
+  });
+  const result = typecheckNotebooks(notebooks);
+  for (const diagnostic of result.diagnostics) {
+    console.log(formatDiagnostic(diagnostic));
+  }
+  console.log(formatSummary(result));
+  return result;
+}
+
+/** Returns the results of a run that the type-check stopped before any notebook ran. */
+function typeErrorResults(jobs: Job[], typecheck: TypecheckResult): NotebookResult[] {
+  return jobs.map((job) => {
+    const errors = typecheck.diagnostics.filter(
+      (diagnostic) => diagnostic.notebook === job.notebook && !diagnostic.allowed,
+    );
+    if (errors.length === 0) {
+      const result = emptyResult(job.notebook, "not run");
+      result.error = {
+        cell: null,
+        source: null,
+        message: "not run: the type-check failed",
+      };
+      return result;
+    }
+    const first = errors[0];
+    const line = first.line !== null ? `line ${first.line}: ` : "";
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : "";
+    const result = emptyResult(job.notebook, "type error");
+    result.error = {
+      cell: first.cell,
+      source: first.sourceLine,
+      message: `${line}${first.code}: ${first.message}${more}`,
+    };
+    return result;
+  });
+}
+
+interface RunContext {
+  options: Options;
+  python: PythonProbe;
+  startedAt: Date;
+  seconds: number;
+  typecheck: TypecheckResult | null;
+}
+
+/**
+ * Writes report.json, junit.xml and the metric tables, prints the table and the
+ * summary, and returns the exit status.
+ */
+function finishRun(results: NotebookResult[], context: RunContext): number {
+  const { options, python, startedAt, seconds, typecheck } = context;
+  const counts = countStatuses(results);
+  const metrics = results.flatMap((result) => result.metrics);
+  const report = {
+    startedAt: startedAt.toISOString(),
+    seconds: roundSeconds(seconds),
+    dir: displayPath(options.dir),
+    only: options.only.length > 0 ? options.only : null,
+    mode: options.mode,
+    parameters: Object.fromEntries(options.parameters),
+    strictBands: options.strictBands,
+    failFast: options.failFast,
+    leakThreshold: options.leakThreshold,
+    jobs: options.jobs,
+    timeoutSeconds: options.timeoutSeconds,
+    cellTimeoutSeconds: options.cellTimeoutSeconds,
+    python: python.executable,
+    versions: python.versions,
+    typecheck: typecheck && {
+      seconds: roundSeconds(typecheck.seconds),
+      cells: typecheck.cellCount,
+      errors: typecheck.errorCount,
+      diagnostics: typecheck.diagnostics,
+    },
+    interrupted: stopSignal !== null,
+    counts,
+    notebooks: results,
+  };
+  writeFileAtomically(
+    path.join(options.out, "report.json"),
+    JSON.stringify(report, null, 2) + "\n",
+  );
+  const dir = displayPath(options.dir);
+  writeFileAtomically(
+    path.join(options.out, "junit.xml"),
+    junitXml(results, dir, startedAt, seconds),
+  );
+  const metricsReport = {
+    startedAt: startedAt.toISOString(),
+    mode: options.mode,
+    metrics,
+  };
+  writeFileAtomically(
+    path.join(options.metricsOut, "metrics.json"),
+    JSON.stringify(metricsReport, null, 2) + "\n",
+  );
+  writeFileAtomically(
+    path.join(options.metricsOut, "metrics.md"),
+    metricsMarkdown(metrics, options.mode, startedAt),
+  );
+  writeFileAtomically(
+    path.join(options.metricsOut, "metrics.html"),
+    metricsHtml(metrics, options.mode, startedAt),
+  );
+
+  console.log(`\n${formatTable(results)}\n`);
+  const drifted = metrics.filter((row) => row.status === "drift");
+  if (drifted.length > 0) {
+    const consequence = options.strictBands
+      ? "failures under --strict-bands"
+      : "warnings; --strict-bands makes them failures";
+    console.log(`Metrics outside their band (${consequence}):`);
+    for (const row of drifted) {
+      console.log(`  ${row.notebook}: ${describeDrift(row)}`);
+    }
+    console.log("");
+  }
+  const summary = Object.entries(counts)
+    .map(([status, count]) => `${count} ${status}`)
+    .join(", ");
+  console.log(`${results.length} notebook(s): ${summary} in ${seconds.toFixed(1)} s.`);
+  console.log(
+    `${metrics.length} metric(s) recorded, ${drifted.length} outside their band; ` +
+      `tables in ${displayPath(options.metricsOut)}/metrics.{json,md,html}.`,
+  );
+  console.log(
+    `Executed copies, HTML, report.json and junit.xml are in ${displayPath(options.out)}.`,
+  );
+
+  if (stopSignal) {
+    return 128 + os.constants.signals[stopSignal];
+  }
+  return results.every((result) => result.status === "passed") ? 0 : 1;
 }
 
 async function main(): Promise<number> {
@@ -484,80 +957,85 @@ async function main(): Promise<number> {
   }
   const only = options.only;
   const selected =
-    only === null ? notebooks : notebooks.filter((name) => name.includes(only));
+    only.length === 0
+      ? notebooks
+      : notebooks.filter((name) => only.some((pattern) => name.includes(pattern)));
   if (selected.length === 0) {
+    const patterns = only.map((pattern) => `'${pattern}'`).join(", ");
     console.error(
-      `No notebook in ${displayPath(options.dir)} matches --only '${only}'. Notebooks:`,
+      `No notebook in ${displayPath(options.dir)} matches --only ${patterns}. Notebooks:`,
     );
     console.error(notebooks.map((name) => `  ${name}`).join("\n"));
     return 1;
   }
 
-  const search = findPython(NBCLIENT_PROBE);
-  if (!search.found) {
-    console.error(missingJupyterMessage(search));
-    return 1;
+  const metricsFolder = fs.mkdtempSync(path.join(os.tmpdir(), "aekit-metrics-"));
+  try {
+    let jobs: Job[];
+    try {
+      jobs = createJobs(selected, options, metricsFolder);
+    } catch (error) {
+      console.error((error as Error).message);
+      return 2;
+    }
+    const search = findPython(NBCLIENT_PROBE);
+    if (!search.found) {
+      console.error(missingJupyterMessage(search));
+      return 1;
+    }
+    return await runJobs(jobs, options, search.found);
+  } finally {
+    fs.rmSync(metricsFolder, { recursive: true, force: true });
   }
-  const python: PythonProbe = search.found;
+}
+
+/** Type-checks the jobs unless --no-typecheck, runs them and reports the results. */
+async function runJobs(
+  jobs: Job[],
+  options: Options,
+  python: PythonProbe,
+): Promise<number> {
+  const startedAt = new Date();
+  const started = performance.now();
+  const context = (typecheck: TypecheckResult | null): RunContext => ({
+    options,
+    python,
+    startedAt,
+    seconds: (performance.now() - started) / 1000,
+    typecheck,
+  });
+  if (options.parameters.size > 0) {
+    const values = [...options.parameters].map(([name, value]) => `${name}=${value}`);
+    console.log(`Parameters: ${values.join(", ")}.`);
+  }
+  let typecheck: TypecheckResult | null = null;
+  if (options.typecheck) {
+    typecheck = typecheckJobs(jobs);
+    if (typecheck.errorCount > 0) {
+      console.log("No notebook was run, because the type-check failed.");
+      return finishRun(typeErrorResults(jobs, typecheck), context(typecheck));
+    }
+  } else {
+    console.log("Type-check skipped (--no-typecheck).");
+  }
+
   registerTslabKernel();
   const env = jupyterEnv();
-
-  const jobs: Job[] = selected.map((notebook) => ({
-    notebook,
-    source: path.join(options.dir, notebook),
-    executed: path.join(options.out, notebook),
-    html: path.join(options.out, notebook.replace(/\.ipynb$/, ".html")),
-  }));
   process.on("SIGINT", stopAll);
   process.on("SIGTERM", stopAll);
-
   const { nbclient, nbconvert } = python.versions;
   const jobCount = Math.min(options.jobs, jobs.length);
   console.log(
-    `Running ${jobs.length} notebook(s) from ${displayPath(options.dir)} ` +
-      `with ${jobCount} job(s) on ${python.executable} ` +
+    `Running ${jobs.length} notebook(s) from ${displayPath(options.dir)} in ${options.mode} ` +
+      `mode with ${jobCount} job(s) on ${python.executable} ` +
       `(nbclient ${nbclient}, nbconvert ${nbconvert}).`,
   );
   console.log(
     `Timeouts: ${options.timeoutSeconds} s per notebook, ` +
       `${options.cellTimeoutSeconds} s per cell.`,
   );
-  const startedAt = new Date();
-  const started = performance.now();
   const results = await runAll(jobs, options, python.executable, env);
-  const seconds = (performance.now() - started) / 1000;
-
-  const counts = countStatuses(results);
-  const reportPath = path.join(options.out, "report.json");
-  const report = {
-    startedAt: startedAt.toISOString(),
-    seconds: roundSeconds(seconds),
-    dir: displayPath(options.dir),
-    only,
-    jobs: options.jobs,
-    timeoutSeconds: options.timeoutSeconds,
-    cellTimeoutSeconds: options.cellTimeoutSeconds,
-    python: python.executable,
-    versions: python.versions,
-    interrupted: stopSignal !== null,
-    counts,
-    notebooks: results,
-  };
-  writeFileAtomically(reportPath, JSON.stringify(report, null, 2) + "\n");
-
-  console.log(`\n${formatTable(results)}\n`);
-  const summary = Object.entries(counts)
-    .map(([status, count]) => `${count} ${status}`)
-    .join(", ");
-  console.log(`${results.length} notebook(s): ${summary} in ${seconds.toFixed(1)} s.`);
-  console.log(
-    `Executed copies, HTML and report.json are in ${displayPath(options.out)}.`,
-  );
-
-  if (stopSignal) {
-    return 128 + os.constants.signals[stopSignal];
-  }
-  return results.every((result) => result.status === "passed") ? 0 : 1;
+  return finishRun(results, context(typecheck));
 }
 
 main().then(

@@ -8,16 +8,34 @@ import {
   findPython,
   jupyterEnv,
   NBCLIENT_PROBE,
+  overrideParameters,
   registerTslabKernel,
   repoRoot,
+  type NotebookDocument,
 } from "../scripts/jupyter";
 
 const TSX = path.join(repoRoot, "node_modules", ".bin", "tsx");
 const RUNNER = path.join(repoRoot, "scripts", "run-notebooks.ts");
 const EXECUTOR = path.join(repoRoot, "scripts", "execute_notebook.py");
 const FIXTURES = path.join(repoRoot, "test", "notebooks");
-/** Per-cell timeout for the runs below, which hangs.ipynb spends in cell 2. */
+/** Notebooks that fail the type-check, which the runs that execute notebooks leave out. */
+const TYPECHECK_FIXTURES = path.join(FIXTURES, "typecheck");
+/** Per-cell timeout for the runs of hangs.ipynb, which spends it in cell 2. */
 const CELL_TIMEOUT_SECONDS = 6;
+/**
+ * Per-cell timeout for the other runs. Importing aekit in a fresh tslab kernel
+ * takes seconds on an idle machine and far longer on a busy one.
+ */
+const SLOW_CELL_TIMEOUT_SECONDS = 120;
+/** The notebooks of the main run: every fixture but hangs.ipynb, which would wait for the timeout. */
+const MAIN_RUN = [
+  "exercises/passes",
+  "exits",
+  "metrics",
+  "raises-exception",
+  "throws",
+  "tslab",
+];
 
 interface RunOutput {
   code: number | null;
@@ -28,13 +46,44 @@ interface RunOutput {
 interface ReportEntry {
   notebook: string;
   status: string;
+  seconds: number;
   executed: string | null;
   html: string | null;
   error: { cell: number | null; source: string | null; message: string } | null;
+  cells: {
+    cell: number;
+    status: string;
+    seconds: number | null;
+    tensors?: number | null;
+  }[];
+  finalTensors: number | null;
+  possibleLeaks: { cell: number; tensors: number }[];
+  kernelPeakRssBytes: number | null;
+  metrics: MetricEntry[];
+}
+
+interface MetricEntry {
+  notebook: string;
+  name: string;
+  value: number;
+  unit: string;
+  mode: string;
+  band: [number, number] | null;
+  status: string;
+}
+
+interface Report {
+  notebooks: ReportEntry[];
+  interrupted: boolean;
+  mode: string;
 }
 
 interface NotebookJson {
-  cells: { execution_count?: number | null; outputs?: { text?: string | string[] }[] }[];
+  cells: {
+    execution_count?: number | null;
+    source: string | string[];
+    outputs?: { text?: string | string[] }[];
+  }[];
 }
 
 function collect(child: ChildProcess): Promise<RunOutput> {
@@ -134,7 +183,103 @@ function readJson<T>(file: string): T {
   return JSON.parse(fs.readFileSync(file, "utf8")) as T;
 }
 
+function notebookSource(notebook: NotebookJson, index: number): string {
+  const source = notebook.cells[index].source;
+  return Array.isArray(source) ? source.join("") : source;
+}
+
+/** Returns a notebook document with one code cell tagged parameters after a markdown cell. */
+function parametersNotebook(source: string): NotebookDocument {
+  return {
+    cells: [
+      { cell_type: "markdown", source: "# Parameters", metadata: {} },
+      { cell_type: "code", source, metadata: { tags: ["parameters"] } },
+    ],
+  };
+}
+
 const jupyterSearch = findPython(NBCLIENT_PROBE);
+
+describe("overrideParameters", () => {
+  const values = (entries: [string, string][]): Map<string, string> => new Map(entries);
+
+  it("replaces the initializers it names", () => {
+    const document = parametersNotebook(
+      "const epochs = 10; // training epochs\n" +
+        "const rates: number[] = [1e-3];\n" +
+        'const label = "mnist";\n',
+    );
+    const override = overrideParameters(
+      "nb.ipynb",
+      document,
+      values([
+        ["epochs", "2"],
+        ["rates", "[1e-2, 1e-3]"],
+      ]),
+    );
+
+    assert.equal(override.cellIndex, 1);
+    assert.equal(
+      override.source,
+      "const epochs = 2; // training epochs\n" +
+        "const rates: number[] = [1e-2, 1e-3];\n" +
+        'const label = "mnist";\n',
+    );
+  });
+
+  it("leaves the notebook unchanged", () => {
+    const document = parametersNotebook("const epochs = 10;");
+    overrideParameters("nb.ipynb", document, values([["epochs", "2"]]));
+    assert.equal(document.cells[1].source, "const epochs = 10;");
+  });
+
+  it("reads a source stored as a list of lines", () => {
+    const document = parametersNotebook("");
+    document.cells[1].source = ["const a = 1;\n", 'const b = "x";'];
+    const override = overrideParameters("nb.ipynb", document, values([["b", '"y"']]));
+    assert.equal(override.source, 'const a = 1;\nconst b = "y";');
+  });
+
+  it("rejects a notebook without a parameters cell", () => {
+    const document: NotebookDocument = {
+      cells: [{ cell_type: "code", source: "const epochs = 1;", metadata: {} }],
+    };
+    assert.throws(
+      () => overrideParameters("nb.ipynb", document, values([["epochs", "2"]])),
+      /^Error: nb\.ipynb has no code cell tagged 'parameters', so --param cannot set epochs\./,
+    );
+  });
+
+  it("rejects a name the cell does not declare", () => {
+    const document = parametersNotebook("const epochs = 10;\nconst seed = 0;");
+    assert.throws(
+      () => overrideParameters("nb.ipynb", document, values([["epoch", "2"]])),
+      /--param epoch: the parameters cell \(cell 2\) of nb\.ipynb has no 'const epoch = \.\.\.;' to override\. It declares epochs, seed\./,
+    );
+  });
+
+  it("rejects values that are not one expression", () => {
+    const document = parametersNotebook("const epochs = 10;");
+    for (const value of ["", "2; process.exit(1)", "1); process.exit(1", "[1, 2"]) {
+      assert.throws(
+        () => overrideParameters("nb.ipynb", document, values([["epochs", value]])),
+        /is not a TypeScript expression/,
+        `value ${JSON.stringify(value)}`,
+      );
+    }
+  });
+
+  it("rejects values that change the declaration", () => {
+    const document = parametersNotebook("const epochs = 10;");
+    for (const value of ["1, 2", "1 // one"]) {
+      assert.throws(
+        () => overrideParameters("nb.ipynb", document, values([["epochs", value]])),
+        /does not fit into 'const epochs = \.\.\.;' as one initializer/,
+        `value ${JSON.stringify(value)}`,
+      );
+    }
+  });
+});
 
 describe("run-notebooks options and environment", function () {
   this.timeout(60_000);
@@ -201,24 +346,111 @@ describe("run-notebooks options and environment", function () {
     );
   });
 
+  it("rejects an invalid --mode value", async () => {
+    const output = await runRunner(["--dir", FIXTURES, "--mode", "quick"]);
+
+    assert.equal(output.code, 2);
+    assert.match(output.stderr, /invalid --mode value 'quick': expected fast or full/);
+  });
+
+  it("rejects --param without a value", async () => {
+    const output = await runRunner(["--dir", FIXTURES, "--param", "epochs"]);
+
+    assert.equal(output.code, 2);
+    assert.match(output.stderr, /invalid --param value 'epochs': expected NAME=VALUE/);
+  });
+
   it("rejects --out equal to --dir", async () => {
     const output = await runRunner(["--dir", FIXTURES, "--out", FIXTURES]);
 
     assert.equal(output.code, 2);
     assert.match(output.stderr, /--out must differ from --dir/);
   });
+
+  it("rejects --param for a notebook without parameters", async () => {
+    const out = path.join(workspace, "out-param");
+    const args = ["--dir", FIXTURES, "--out", out, "--only", "passes"];
+    const output = await runRunner([...args, "--param", "scale=2"]);
+
+    assert.equal(output.code, 2);
+    assert.match(
+      output.stderr,
+      /exercises\/passes\.ipynb has no code cell tagged 'parameters', so --param cannot set scale/,
+    );
+    assert.equal(fs.existsSync(out), false);
+  });
+
+  it("rejects --param with an unknown name", async () => {
+    const args = ["--dir", FIXTURES, "--only", "metrics", "--param", "scael=2"];
+    const output = await runRunner(args);
+
+    assert.equal(output.code, 2);
+    assert.match(
+      output.stderr,
+      /--param scael: the parameters cell \(cell 2\) of metrics\.ipynb has no 'const scael = \.\.\.;' to override\. It declares scale, label\./,
+    );
+  });
+});
+
+describe("run-notebooks type-check", function () {
+  this.timeout(120_000);
+  let workspace: string;
+
+  before(function () {
+    if (!jupyterSearch.found) {
+      this.skip();
+    }
+    workspace = makeWorkspace();
+  });
+
+  after(() => {
+    if (workspace) {
+      fs.rmSync(workspace, { recursive: true, force: true });
+    }
+  });
+
+  it("stops before execution on a type error", async () => {
+    const out = path.join(workspace, "out");
+    const output = await runRunner([
+      "--dir",
+      TYPECHECK_FIXTURES,
+      "--out",
+      out,
+      "--metrics-out",
+      workspace,
+    ]);
+    const report = readJson<Report>(path.join(out, "report.json"));
+    const junit = fs.readFileSync(path.join(out, "junit.xml"), "utf8");
+
+    assert.equal(output.code, 1, output.stdout + output.stderr);
+    assert.match(
+      output.stdout,
+      /^renamed-export\.ipynb, cell 2, line 4: error TS2724: '"aekit"' has no exported member named 'fitAutoencoder'/m,
+    );
+    assert.match(
+      output.stdout,
+      /^No notebook was run, because the type-check failed\.$/m,
+    );
+    assert.doesNotMatch(output.stdout, /^Running /m);
+    assert.equal(report.notebooks[0].status, "type error");
+    assert.equal(report.notebooks[0].error?.cell, 2);
+    assert.match(report.notebooks[0].error?.message ?? "", /^line 4: TS2724: /);
+    assert.match(junit, /<failure type="type error" message="cell 2: line 4: TS2724: /);
+    assert.deepEqual(fs.readdirSync(out).sort(), ["junit.xml", "report.json"]);
+  });
 });
 
 describe("run-notebooks on the test notebooks", function () {
-  this.timeout(240_000);
+  this.timeout(600_000);
   let workspace: string;
   let sources: string;
   let out: string;
+  let metricsOut: string;
   let sourceHashes: Map<string, string>;
   let run: RunOutput;
-  let report: { notebooks: ReportEntry[]; interrupted: boolean };
-  const entry = (notebook: string): ReportEntry => {
-    const found = report.notebooks.find((item) => item.notebook === notebook);
+  let report: Report;
+  const entry = (notebook: string, from: Report = report): ReportEntry => {
+    const found = from.notebooks.find((item) => item.notebook === notebook);
     assert.ok(found, `${notebook} is missing from report.json`);
     return found;
   };
@@ -234,7 +466,11 @@ describe("run-notebooks on the test notebooks", function () {
     workspace = makeWorkspace();
     sources = path.join(workspace, "notebooks");
     out = path.join(workspace, "out");
-    fs.cpSync(FIXTURES, sources, { recursive: true });
+    metricsOut = path.join(workspace, "metrics");
+    fs.cpSync(FIXTURES, sources, {
+      recursive: true,
+      filter: (source) => source !== TYPECHECK_FIXTURES,
+    });
     // A checkpoint copy of a failing notebook, which the runner must skip.
     fs.mkdirSync(path.join(sources, ".ipynb_checkpoints"));
     fs.copyFileSync(
@@ -244,12 +480,9 @@ describe("run-notebooks on the test notebooks", function () {
     sourceHashes = hashFiles(sources);
 
     const args = [
-      "--dir",
-      sources,
-      "--out",
-      out,
-      "--cell-timeout",
-      String(CELL_TIMEOUT_SECONDS),
+      ...["--dir", sources, "--out", out, "--metrics-out", metricsOut],
+      ...MAIN_RUN.flatMap((name) => ["--only", name]),
+      ...["--cell-timeout", String(SLOW_CELL_TIMEOUT_SECONDS), "--leak-threshold", "10"],
     ];
     run = await runRunner(args);
     const reportPath = path.join(out, "report.json");
@@ -278,11 +511,21 @@ describe("run-notebooks on the test notebooks", function () {
     assert.deepEqual(statuses, {
       "exercises/passes.ipynb": "passed",
       "exits.ipynb": "kernel died",
-      "hangs.ipynb": "timed out",
+      "metrics.ipynb": "passed",
       "raises-exception.ipynb": "passed",
       "throws.ipynb": "failed",
+      "tslab-semantics.ipynb": "passed",
     });
     assert.equal(report.interrupted, false);
+    assert.equal(report.mode, "fast");
+  });
+
+  it("type-checks before execution", () => {
+    assert.match(
+      run.stdout,
+      /^Type-checked \d+ code cell\(s\) of 6 notebook\(s\) in \d+\.\d s: no errors\.$/m,
+    );
+    assert.ok(run.stdout.indexOf("Type-checked") < run.stdout.indexOf("Running "));
   });
 
   it("names the failing cell and its error", () => {
@@ -290,12 +533,6 @@ describe("run-notebooks on the test notebooks", function () {
     assert.equal(error?.cell, 2);
     assert.equal(error?.message, "Error: planted failure in cell 2");
     assert.equal(error?.source, 'throw new Error("planted failure in cell 2");');
-  });
-
-  it("names the cell that timed out", () => {
-    const error = entry("hangs.ipynb").error;
-    assert.equal(error?.cell, 2);
-    assert.equal(error?.message, `cell timed out after ${CELL_TIMEOUT_SECONDS} s`);
   });
 
   it("names the cell that killed the kernel", () => {
@@ -306,22 +543,144 @@ describe("run-notebooks on the test notebooks", function () {
   });
 
   it("prints a table with the first error", () => {
-    assert.match(run.stdout, /^notebook\s+status\s+seconds\s+first error$/m);
     assert.match(
       run.stdout,
-      /^throws\.ipynb\s+failed\s+\d+\.\d\s+cell 2: Error: planted failure in cell 2$/m,
+      /^notebook\s+status\s+seconds\s+peak MiB\s+tensors\s+first error$/m,
+    );
+    assert.match(
+      run.stdout,
+      /^throws\.ipynb\s+failed\s+\d+\.\d\s+\d+\s+-\s+cell 2: Error: planted failure in cell 2$/m,
     );
     assert.match(
       run.stdout,
       /^\s+source: throw new Error\("planted failure in cell 2"\);$/m,
     );
-    assert.match(run.stdout, /^exercises\/passes\.ipynb\s+passed\s+\d+\.\d$/m);
+    assert.match(run.stdout, /^exercises\/passes\.ipynb\s+passed\s+\d+\.\d\s+\d+\s+-$/m);
+    assert.match(run.stdout, /^metrics\.ipynb\s+passed\s+\d+\.\d\s+\d+\s+12$/m);
+  });
+
+  it("records the time and tensor count of each cell", () => {
+    const cells = entry("metrics.ipynb").cells;
+    assert.deepEqual(
+      cells.map((cell) => [cell.cell, cell.status]),
+      [
+        [2, "ok"],
+        [3, "ok"],
+        [4, "ok"],
+        [5, "skipped"],
+        [6, "ok"],
+        [7, "ok"],
+        [8, "ok"],
+      ],
+    );
+    for (const cell of cells) {
+      assert.equal(typeof cell.seconds, "number", `cell ${cell.cell} has no time`);
+    }
+    // tfjs is not loaded after the parameters cell, so there is no count yet.
+    assert.deepEqual(
+      cells.map((cell) => cell.tensors ?? null),
+      [null, 0, 0, null, 1, 13, 12],
+    );
+    assert.equal(entry("metrics.ipynb").finalTensors, 12);
+    assert.equal(entry("exercises/passes.ipynb").finalTensors, null);
+  });
+
+  it("names a cell whose tensors stay allocated", () => {
+    assert.deepEqual(entry("metrics.ipynb").possibleLeaks, [{ cell: 7, tensors: 11 }]);
+    assert.match(
+      run.stdout,
+      /^\s+possible leak: the tensor count stayed 11 above its level before cell 7 until the end$/m,
+    );
+  });
+
+  it("records the kernel's peak memory", function () {
+    if (!fs.existsSync("/proc")) {
+      this.skip();
+    }
+    const peak = entry("exercises/passes.ipynb").kernelPeakRssBytes;
+    // A tslab kernel loads Node.js and the TypeScript compiler.
+    assert.notEqual(peak, null);
+    assert.ok(peak! > 50 * 2 ** 20, `peak ${peak}`);
+  });
+
+  it("skips a cell tagged skip-execution", () => {
+    const executed = readJson<NotebookJson>(path.join(out, "metrics.ipynb"));
+    assert.equal(executed.cells[4].execution_count, null);
+    assert.deepEqual(executed.cells[4].outputs, []);
+  });
+
+  it("collects the metrics with their band status", () => {
+    const rows = entry("metrics.ipynb").metrics.map((row) => [
+      row.name,
+      row.value,
+      row.mode,
+      row.status,
+    ]);
+    assert.deepEqual(rows, [
+      ["scaled value", 2, "fast", "ok"],
+      ["label length", 7, "fast", "no band"],
+      ["mode check", 1, "fast", "drift"],
+    ]);
+  });
+
+  it("writes the course metric tables", () => {
+    const metrics = readJson<{ mode: string; metrics: MetricEntry[] }>(
+      path.join(metricsOut, "metrics.json"),
+    );
+    const markdown = fs.readFileSync(path.join(metricsOut, "metrics.md"), "utf8");
+    const html = fs.readFileSync(path.join(metricsOut, "metrics.html"), "utf8");
+
+    assert.equal(metrics.mode, "fast");
+    assert.deepEqual(metrics.metrics[0], {
+      notebook: "metrics.ipynb",
+      name: "scaled value",
+      value: 2,
+      unit: "units",
+      mode: "fast",
+      band: [1, 3],
+      status: "ok",
+    });
+    assert.match(
+      markdown,
+      /^\| metrics\.ipynb \| mode check \| 1 \| {2}\| 2 to 3 \| fast \| drift \|$/m,
+    );
+    assert.match(html, /<tr class="drift"><td>metrics\.ipynb<\/td><td>mode check<\/td>/);
+  });
+
+  it("warns about drift without failing", () => {
+    assert.match(
+      run.stdout,
+      /^Metrics outside their band \(warnings; --strict-bands makes them failures\):\n {2}metrics\.ipynb: mode check = 1 \(band 2 to 3, fast mode\)$/m,
+    );
+  });
+
+  it("sets AEKIT_MODE for the kernel", () => {
+    const executed = readJson<NotebookJson>(path.join(out, "metrics.ipynb"));
+    assert.match(cellText(executed, 2), /AEKIT_MODE=fast, label=default/);
+  });
+
+  it("writes a JUnit report", () => {
+    const junit = fs.readFileSync(path.join(out, "junit.xml"), "utf8");
+    assert.match(
+      junit,
+      /<testsuites name="notebooks" tests="6" failures="2" errors="0" skipped="0"/,
+    );
+    assert.match(
+      junit,
+      /<testcase classname="[\w.-]+\.notebooks\.exercises" name="exercises\/passes\.ipynb" time="\d+\.\d{3}"\/>/,
+    );
+    assert.match(
+      junit,
+      /name="throws\.ipynb" time="[\d.]+">\n {4}<failure type="failed" message="cell 2: Error: planted failure in cell 2">/,
+    );
+    assert.match(junit, /<failure type="kernel died" message="cell 2: the kernel exited/);
   });
 
   it("runs the cells after a raises-exception cell", () => {
     const executed = readJson<NotebookJson>(path.join(out, "raises-exception.ipynb"));
     assert.match(cellText(executed, 2), /cell 3 ran/);
     assert.match(cellText(executed, 3), /cell 4 ran/);
+    assert.equal(entry("raises-exception.ipynb").cells[1].status, "raised");
   });
 
   it("stops a notebook at its failing cell", () => {
@@ -361,34 +720,104 @@ describe("run-notebooks on the test notebooks", function () {
     assert.deepEqual(processesUsing(workspace), []);
   });
 
-  it("runs only the notebooks that --only matches", async () => {
-    const onlyOut = path.join(workspace, "out-only");
+  it("applies --mode full, --param and --strict-bands", async () => {
+    const fullOut = path.join(workspace, "out-full");
+    const fullMetrics = path.join(workspace, "metrics-full");
     const output = await runRunner([
-      "--dir",
-      sources,
-      "--out",
-      onlyOut,
-      "--only",
-      "passes",
+      ...["--dir", sources, "--out", fullOut, "--metrics-out", fullMetrics],
+      ...["--only", "metrics", "--mode", "full", "--strict-bands"],
+      ...["--param", "scale=2", "--param", 'label="override"'],
+      ...["--cell-timeout", String(SLOW_CELL_TIMEOUT_SECONDS)],
     ]);
-    const onlyReport = readJson<{ notebooks: ReportEntry[] }>(
-      path.join(onlyOut, "report.json"),
-    );
+    const fullReport = readJson<Report>(path.join(fullOut, "report.json"));
+    const notebook = entry("metrics.ipynb", fullReport);
+    const executed = readJson<NotebookJson>(path.join(fullOut, "metrics.ipynb"));
 
-    assert.equal(output.code, 0, output.stdout + output.stderr);
+    assert.equal(output.code, 1, output.stdout + output.stderr);
+    assert.equal(fullReport.mode, "full");
+    assert.equal(notebook.status, "failed");
+    assert.equal(
+      notebook.error?.message,
+      "metric outside its band: scaled value = 4 units (band 1 to 3, full mode)",
+    );
     assert.deepEqual(
-      onlyReport.notebooks.map((item) => [item.notebook, item.status]),
-      [["exercises/passes.ipynb", "passed"]],
+      notebook.metrics.map((row) => [row.name, row.value, row.mode, row.status]),
+      [
+        ["scaled value", 4, "full", "drift"],
+        ["label length", 8, "full", "no band"],
+        ["mode check", 1, "full", "ok"],
+      ],
+    );
+    assert.equal(
+      notebookSource(executed, 1),
+      'const scale = 2;\nconst label = "override";',
+    );
+    assert.match(cellText(executed, 2), /AEKIT_MODE=full, label=override/);
+    assert.match(
+      output.stdout,
+      /^Metrics outside their band \(failures under --strict-bands\):$/m,
+    );
+    assert.deepEqual(hashFiles(sources), sourceHashes);
+  });
+
+  it("names the cell that timed out", async () => {
+    const hangsOut = path.join(workspace, "out-hangs");
+    const args = ["--dir", sources, "--out", hangsOut, "--only", "hangs"];
+    const output = await runRunner([
+      ...args,
+      ...["--metrics-out", hangsOut, "--no-typecheck"],
+      ...["--cell-timeout", String(CELL_TIMEOUT_SECONDS)],
+    ]);
+    const error = entry(
+      "hangs.ipynb",
+      readJson(path.join(hangsOut, "report.json")),
+    ).error;
+
+    assert.equal(output.code, 1, output.stdout + output.stderr);
+    assert.equal(error?.cell, 2);
+    assert.equal(error?.message, `cell timed out after ${CELL_TIMEOUT_SECONDS} s`);
+  });
+
+  it("starts no notebook after a failure with --fail-fast", async () => {
+    const failFastOut = path.join(workspace, "out-fail-fast");
+    const output = await runRunner([
+      ...["--dir", sources, "--out", failFastOut, "--metrics-out", failFastOut],
+      ...["--only", "passes", "--only", "exits", "--only", "throws"],
+      ...["--jobs", "1", "--fail-fast", "--no-typecheck"],
+      ...["--cell-timeout", String(SLOW_CELL_TIMEOUT_SECONDS)],
+    ]);
+    const failFastReport = readJson<Report>(path.join(failFastOut, "report.json"));
+    const junit = fs.readFileSync(path.join(failFastOut, "junit.xml"), "utf8");
+
+    assert.equal(output.code, 1, output.stdout + output.stderr);
+    assert.match(output.stdout, /^Type-check skipped \(--no-typecheck\)\.$/m);
+    assert.deepEqual(
+      failFastReport.notebooks.map((item) => [item.notebook, item.status]),
+      [
+        ["exercises/passes.ipynb", "passed"],
+        ["exits.ipynb", "kernel died"],
+        ["throws.ipynb", "not run"],
+      ],
+    );
+    assert.equal(
+      entry("throws.ipynb", failFastReport).error?.message,
+      "not run: --fail-fast stopped the run after a failure",
+    );
+    assert.match(
+      junit,
+      /name="throws\.ipynb" time="0\.000">\n {4}<skipped message="not run: --fail-fast stopped the run after a failure"\/>/,
     );
   });
 
   it("ends a notebook at --timeout", async () => {
     const timeoutOut = path.join(workspace, "out-timeout");
     const args = ["--dir", sources, "--out", timeoutOut, "--only", "hangs"];
-    const output = await runRunner([...args, "--timeout", "4", "--cell-timeout", "200"]);
-    const timeoutReport = readJson<{ notebooks: ReportEntry[] }>(
-      path.join(timeoutOut, "report.json"),
-    );
+    const output = await runRunner([
+      ...args,
+      ...["--metrics-out", timeoutOut, "--no-typecheck"],
+      ...["--timeout", "4", "--cell-timeout", "200"],
+    ]);
+    const timeoutReport = readJson<Report>(path.join(timeoutOut, "report.json"));
 
     assert.equal(output.code, 1, output.stdout + output.stderr);
     assert.equal(timeoutReport.notebooks[0].status, "timed out");
@@ -434,14 +863,9 @@ describe("run-notebooks on the test notebooks", function () {
     }
     const stopOut = path.join(workspace, "out-interrupted");
     const args = [
-      "--dir",
-      sources,
-      "--out",
-      stopOut,
-      "--only",
-      "hangs",
-      "--cell-timeout",
-      "200",
+      ...["--dir", sources, "--out", stopOut, "--only", "hangs"],
+      ...["--metrics-out", path.join(workspace, "metrics-interrupted")],
+      ...["--cell-timeout", "200", "--no-typecheck"],
     ];
     const child = startRunner(args);
     const finished = collect(child);
@@ -454,9 +878,7 @@ describe("run-notebooks on the test notebooks", function () {
     }
     child.kill("SIGINT");
     const output = await finished;
-    const stopReport = readJson<{ notebooks: ReportEntry[]; interrupted: boolean }>(
-      path.join(stopOut, "report.json"),
-    );
+    const stopReport = readJson<Report>(path.join(stopOut, "report.json"));
 
     assert.equal(output.code, 130, output.stdout + output.stderr);
     assert.equal(stopReport.interrupted, true);
@@ -464,7 +886,7 @@ describe("run-notebooks on the test notebooks", function () {
     assert.deepEqual(processesUsing(sources), []);
     assert.deepEqual(
       listFiles(stopOut).map((file) => path.basename(file)),
-      ["report.json"],
+      ["junit.xml", "report.json"],
     );
   });
 });
