@@ -17,3 +17,4 @@ export * from "./models";
 export * from "./train";
 export * from "./figures";
 export * from "./display";
+export * from "./checks";

@@ -56,7 +56,9 @@ async function select(forced: string | undefined): Promise<BackendName> {
           name === "tensorflow"
             ? "install @tensorflow/tfjs-node (see the README) or unset it"
             : "unset it to let the kit choose";
-        throw new AekitError(`${BACKEND_ENV}=${name}, but that backend is not installed: ${hint}`);
+        throw new AekitError(
+          `${BACKEND_ENV}=${name}, but that backend is not installed: ${hint}`,
+        );
       }
       continue;
     }
@@ -65,10 +67,14 @@ async function select(forced: string | undefined): Promise<BackendName> {
       return name;
     }
     if (forced) {
-      throw new AekitError(`${BACKEND_ENV}=${name}, but the backend failed to initialize`);
+      throw new AekitError(
+        `${BACKEND_ENV}=${name}, but the backend failed to initialize`,
+      );
     }
   }
-  throw new AekitError("no TensorFlow.js backend could be initialized (tried tensorflow, wasm, cpu)");
+  throw new AekitError(
+    "no TensorFlow.js backend could be initialized (tried tensorflow, wasm, cpu)",
+  );
 }
 
 /**
@@ -82,7 +88,9 @@ export function initBackend(options: { quiet?: boolean } = {}): Promise<BackendN
     chosen = select(forced).then((name) => {
       if (!options.quiet) {
         const why = forced ? `forced by ${BACKEND_ENV}` : "chosen automatically";
-        console.log(`aekit: TensorFlow.js ${tf.version.tfjs} on the '${name}' backend (${why})`);
+        console.log(
+          `aekit: TensorFlow.js ${tf.version.tfjs} on the '${name}' backend (${why})`,
+        );
       }
       return name;
     });
