@@ -10,8 +10,11 @@
  */
 import fs from "node:fs";
 
-/** 'drift' when the value lies outside its band, 'no band' when the notebook gave none. */
-export type BandStatus = "ok" | "drift" | "no band";
+/**
+ * 'drift' when the value lies outside its band, 'no band' when the notebook gave none,
+ * 'claim failed' when the value comes from an assertClaim that did not hold.
+ */
+export type BandStatus = "ok" | "drift" | "no band" | "claim failed";
 
 export interface MetricRow {
   notebook: string;
@@ -21,6 +24,8 @@ export interface MetricRow {
   mode: string;
   /** [low, high], both included, or null. */
   band: [number, number] | null;
+  /** The claim the value was asserted against, such as "< 0.025", or "" for a plain metric. */
+  claim: string;
   status: BandStatus;
 }
 
@@ -37,6 +42,29 @@ function isBand(value: unknown): value is [number, number] {
     value.every((bound) => typeof bound === "number") &&
     value[0] <= value[1]
   );
+}
+
+interface Claim {
+  comparison: string;
+  bound: number | null;
+  holds: boolean;
+}
+
+function isClaim(value: unknown): value is Claim {
+  if (typeof value !== "object" || value === null) {
+    return false;
+  }
+  const claim = value as Record<string, unknown>;
+  return (
+    typeof claim.comparison === "string" &&
+    (typeof claim.bound === "number" || claim.bound === null) &&
+    typeof claim.holds === "boolean"
+  );
+}
+
+/** Formats a bound, printing null (JSON's form of an infinite number, sign lost) as "infinity". */
+function formatBound(bound: number | null): string {
+  return bound === null ? "infinity" : formatValue(bound);
 }
 
 export function bandStatus(value: number, band: [number, number] | null): BandStatus {
@@ -67,7 +95,7 @@ export function readMetricsFile(file: string, notebook: string): MetricsFile {
       );
       return;
     }
-    const { name, value, unit, mode, band } = record;
+    const { name, value, unit, mode, band, claim } = record;
     if (typeof name !== "string" || typeof value !== "number") {
       problems.push(
         `${notebook}: metrics line ${index + 1} has no string name and number value: ` +
@@ -76,6 +104,7 @@ export function readMetricsFile(file: string, notebook: string): MetricsFile {
       return;
     }
     const checkedBand = isBand(band) ? band : null;
+    const checkedClaim = isClaim(claim) ? claim : null;
     rows.push({
       notebook,
       name,
@@ -83,7 +112,13 @@ export function readMetricsFile(file: string, notebook: string): MetricsFile {
       unit: typeof unit === "string" ? unit : "",
       mode: typeof mode === "string" ? mode : "",
       band: checkedBand,
-      status: bandStatus(value, checkedBand),
+      claim: checkedClaim
+        ? `${checkedClaim.comparison} ${formatBound(checkedClaim.bound)}`
+        : "",
+      status:
+        checkedClaim && !checkedClaim.holds
+          ? "claim failed"
+          : bandStatus(value, checkedBand),
     });
   });
   return { rows, problems };
@@ -107,7 +142,16 @@ export function describeDrift(row: MetricRow): string {
   );
 }
 
-const COLUMNS = ["notebook", "metric", "value", "unit", "band", "mode", "status"];
+const COLUMNS = [
+  "notebook",
+  "metric",
+  "value",
+  "unit",
+  "claim",
+  "band",
+  "mode",
+  "status",
+];
 
 function tableCells(row: MetricRow): string[] {
   return [
@@ -115,6 +159,7 @@ function tableCells(row: MetricRow): string[] {
     row.name,
     formatValue(row.value),
     row.unit,
+    row.claim,
     formatBand(row.band),
     row.mode,
     row.status,
@@ -161,7 +206,8 @@ export function metricsHtml(rows: MetricRow[], mode: string, startedAt: Date): s
       const cells = tableCells(row)
         .map((cell) => `<td>${escapeHtml(cell)}</td>`)
         .join("");
-      const marked = row.status === "drift" ? ' class="drift"' : "";
+      const marked =
+        row.status === "drift" || row.status === "claim failed" ? ' class="drift"' : "";
       return `<tr${marked}>${cells}</tr>`;
     })
     .join("\n");

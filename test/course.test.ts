@@ -2,7 +2,21 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { assertClaim } from "../lib/src/core/claims";
 import { courseMode, recordMetric, METRICS_ENV, MODE_ENV } from "../lib/src/core/course";
+
+function freshMetricsFile(): string {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "aekit-metrics-")), "m.jsonl");
+}
+
+function readRecords(file: string): unknown[] {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
+}
 
 describe("courseMode and recordMetric", () => {
   const saved = { mode: process.env[MODE_ENV], metrics: process.env[METRICS_ENV] };
@@ -65,6 +79,63 @@ describe("courseMode and recordMetric", () => {
     assert.throws(
       () => recordMetric("loss", 1, { band: [2, 1] }),
       /recordMetric: band must be \[low, high\] with low <= high, got \[2,1\]/,
+    );
+  });
+
+  it("records a claim that holds with its bound and band", () => {
+    const file = freshMetricsFile();
+    process.env[METRICS_ENV] = file;
+    process.env[MODE_ENV] = "full";
+    assertClaim("PSNR gain", 6.04, ">", 3, { unit: "dB", band: [5, 7] });
+    assert.deepEqual(readRecords(file), [
+      {
+        name: "PSNR gain",
+        value: 6.04,
+        unit: "dB",
+        mode: "full",
+        band: [5, 7],
+        claim: { comparison: ">", bound: 3, holds: true },
+      },
+    ]);
+  });
+
+  it("records a failed claim before it throws", () => {
+    const file = freshMetricsFile();
+    process.env[METRICS_ENV] = file;
+    process.env[MODE_ENV] = "fast";
+    assert.throws(
+      () => assertClaim("test MSE", 0.03, "<", 0.02),
+      /claim failed: test MSE: measured 0.03 < 0.02 does not hold/,
+    );
+    assert.deepEqual(readRecords(file), [
+      {
+        name: "test MSE",
+        value: 0.03,
+        unit: "",
+        mode: "fast",
+        claim: { comparison: "<", bound: 0.02, holds: false },
+      },
+    ]);
+  });
+
+  it("fails a claim on NaN without recording it", () => {
+    const file = freshMetricsFile();
+    process.env[METRICS_ENV] = file;
+    assert.throws(
+      () => assertClaim("loss", NaN, "<", 1),
+      /claim failed: loss: measured NaN < 1 does not hold/,
+    );
+    assert.deepEqual(readRecords(file), []);
+  });
+
+  it("rejects an unknown comparison and a bound that is not a number", () => {
+    assert.throws(
+      () => assertClaim("loss", 1, "=<" as "<=", 2),
+      /assertClaim: comparison must be one of <, <=, >, >=, got "=<"/,
+    );
+    assert.throws(
+      () => assertClaim("loss", 1, "<", "2" as unknown as number),
+      /assertClaim: bound must be a number, got "2"/,
     );
   });
 });

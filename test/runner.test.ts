@@ -69,6 +69,7 @@ interface MetricEntry {
   unit: string;
   mode: string;
   band: [number, number] | null;
+  claim: string;
   status: string;
 }
 
@@ -620,6 +621,7 @@ describe("run-notebooks on the test notebooks", function () {
       ["scaled value", 2, "fast", "ok"],
       ["label length", 7, "fast", "no band"],
       ["mode check", 1, "fast", "drift"],
+      ["claimed value", 2, "fast", "ok"],
     ]);
   });
 
@@ -638,11 +640,26 @@ describe("run-notebooks on the test notebooks", function () {
       unit: "units",
       mode: "fast",
       band: [1, 3],
+      claim: "",
+      status: "ok",
+    });
+    assert.deepEqual(metrics.metrics[3], {
+      notebook: "metrics.ipynb",
+      name: "claimed value",
+      value: 2,
+      unit: "",
+      mode: "fast",
+      band: [0, 5],
+      claim: "< 10",
       status: "ok",
     });
     assert.match(
       markdown,
-      /^\| metrics\.ipynb \| mode check \| 1 \| {2}\| 2 to 3 \| fast \| drift \|$/m,
+      /^\| metrics\.ipynb \| mode check \| 1 \| {2}\| {2}\| 2 to 3 \| fast \| drift \|$/m,
+    );
+    assert.match(
+      markdown,
+      /^\| metrics\.ipynb \| claimed value \| 2 \| {2}\| < 10 \| 0 to 5 \| fast \| ok \|$/m,
     );
     assert.match(html, /<tr class="drift"><td>metrics\.ipynb<\/td><td>mode check<\/td>/);
   });
@@ -746,6 +763,7 @@ describe("run-notebooks on the test notebooks", function () {
         ["scaled value", 4, "full", "drift"],
         ["label length", 8, "full", "no band"],
         ["mode check", 1, "full", "ok"],
+        ["claimed value", 4, "full", "ok"],
       ],
     );
     assert.equal(

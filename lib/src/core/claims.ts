@@ -1,4 +1,5 @@
-import { AekitError } from "./errors";
+import { recordMetric } from "./course";
+import { AekitError, describeValue } from "./errors";
 
 /**
  * Checks that a tensor or array has the expected shape, where null matches any size.
@@ -25,32 +26,72 @@ export function checkShape(
 /** The comparisons a claim can make between a measured value and its bound. */
 export type Comparison = "<" | "<=" | ">" | ">=";
 
+/** Options of assertClaim: the unit of the measured value and the band it is expected in. */
+export interface ClaimOptions {
+  /** The unit of the measured value, such as "dB", for the metric tables. */
+  unit?: string;
+  /**
+   * The range [low, high] that the kit's runs measured. A value outside it still passes
+   * the claim, but `npm run notebooks` reports it as drift.
+   */
+  band?: [number, number];
+}
+
 /**
  * Asserts a claim of the lecture on a measured number, for example
- * `assertClaim("test MSE", mse, "<", 0.02)`. Prints the measurement when the claim
- * holds, and throws an AekitError that shows both numbers when it does not, so an
- * executed notebook that stops teaching the truth fails.
+ * `assertClaim("test MSE", mse, "<", 0.02)`. Records the measurement as a metric (see
+ * recordMetric), prints it when the claim holds, and throws an AekitError that shows both
+ * numbers when it does not, so an executed notebook that stops teaching the truth fails.
  */
 export function assertClaim(
   description: string,
   measured: number,
   comparison: Comparison,
   bound: number,
+  options: ClaimOptions = {},
 ): void {
+  if (!COMPARISONS.includes(comparison)) {
+    throw new AekitError(
+      `assertClaim: comparison must be one of ${COMPARISONS.join(", ")}, got ${describeValue(comparison)}`,
+    );
+  }
+  if (typeof bound !== "number" || Number.isNaN(bound)) {
+    throw new AekitError(
+      `assertClaim: bound must be a number, got ${describeValue(bound)}`,
+    );
+  }
+  if (typeof measured !== "number") {
+    throw new AekitError(
+      `assertClaim: measured value of '${description}' must be a number, got ${describeValue(measured)}`,
+    );
+  }
   const holds =
-    comparison === "<"
+    Number.isFinite(measured) &&
+    (comparison === "<"
       ? measured < bound
       : comparison === "<="
         ? measured <= bound
         : comparison === ">"
           ? measured > bound
-          : measured >= bound;
+          : measured >= bound);
   const statement = `${description}: measured ${formatNumber(measured)} ${comparison} ${formatNumber(bound)}`;
-  if (!holds || !Number.isFinite(measured)) {
+  if (Number.isFinite(measured)) {
+    recordMetric(description, measured, {
+      ...options,
+      claim: { comparison, bound, holds },
+      quiet: true,
+    });
+  }
+  if (!holds) {
     throw new AekitError(`claim failed: ${statement} does not hold`);
   }
-  console.log(`claim holds: ${statement}`);
+  const expected = options.band
+    ? ` (the kit's runs: ${formatNumber(options.band[0])} to ${formatNumber(options.band[1])})`
+    : "";
+  console.log(`claim holds: ${statement}${expected}`);
 }
+
+const COMPARISONS: readonly Comparison[] = ["<", "<=", ">", ">="];
 
 function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);

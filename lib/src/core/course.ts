@@ -31,6 +31,8 @@ export interface MetricRecord {
   mode: CourseMode;
   /** The range the value is expected in, [low, high]; the runner reports drift outside it. */
   band?: [number, number];
+  /** Set when the metric comes from assertClaim: the claim and whether it held. */
+  claim?: { comparison: "<" | "<=" | ">" | ">="; bound: number; holds: boolean };
 }
 
 /**
@@ -40,7 +42,14 @@ export interface MetricRecord {
 export function recordMetric(
   name: string,
   value: number,
-  options: { unit?: string; band?: [number, number] } = {},
+  options: {
+    unit?: string;
+    band?: [number, number];
+    /** Set by assertClaim, which records its claim with the value. */
+    claim?: MetricRecord["claim"];
+    /** Records without printing; assertClaim prints its own line. */
+    quiet?: boolean;
+  } = {},
 ): MetricRecord {
   if (typeof name !== "string" || name === "") {
     throw new AekitError(
@@ -62,9 +71,11 @@ export function recordMetric(
     unit: options.unit ?? "",
     mode: courseMode(),
     band,
+    claim: options.claim,
   };
   const file = process.env[METRICS_ENV];
   if (file) fs.appendFileSync(file, JSON.stringify(record) + "\n");
+  if (options.quiet) return record;
   const unit = record.unit ? ` ${record.unit}` : "";
   const expected = band ? ` (expected ${band[0]} to ${band[1]})` : "";
   console.log(`metric: ${name} = ${Number(value.toPrecision(4))}${unit}${expected}`);
