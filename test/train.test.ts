@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { denseAutoencoder } from "../lib/src/models/dense";
-import { trainAutoencoder, evaluateLoss } from "../lib/src/train/fit";
+import { trainAutoencoder, evaluateLoss, type TrainOptions } from "../lib/src/train/fit";
 import { loadMnist } from "../lib/src/data/mnist";
 import { assertClaim, checkShape } from "../lib/src/core/claims";
 
@@ -168,6 +168,26 @@ describe("trainAutoencoder", () => {
     autoencoder.dispose();
   });
 
+  it("evaluateLoss rejects an invalid batchSize", () => {
+    const loss = () => ({ reconstruction: tf.scalar(0) });
+    for (const batchSize of [0.5, 0, -1, NaN]) {
+      assert.throws(
+        () => evaluateLoss(loss, data.test.x, data.test.x, batchSize),
+        new RegExp(
+          `^AekitError: evaluateLoss: batchSize must be an integer.*, got ${batchSize}$`,
+        ),
+      );
+    }
+  });
+
+  it("evaluateLoss rejects another target row count", () => {
+    const loss = () => ({ reconstruction: tf.scalar(0) });
+    assert.throws(
+      () => evaluateLoss(loss, data.train.x, data.test.x),
+      /evaluateLoss: target must have as many rows as x \(512\), got a tensor of shape \[256, 784\]/,
+    );
+  });
+
   it("throws when target has another row count", async () => {
     const { autoencoder } = denseAutoencoder({ inputDim: 784, codeSize: 4 });
     await assert.rejects(
@@ -182,6 +202,108 @@ describe("trainAutoencoder", () => {
     await assert.rejects(
       trainAutoencoder(autoencoder, { x: data.train.x, epochs: 0 }),
       /epochs must be an integer >= 1, got 0/,
+    );
+    autoencoder.dispose();
+  });
+
+  it("throws when x contains NaN", async () => {
+    const { autoencoder } = denseAutoencoder({ inputDim: 4, codeSize: 2 });
+    const x = tf.tensor2d([
+      [0, 1, 0, 1],
+      [1, 0, NaN, 0],
+    ]);
+    await assert.rejects(
+      trainAutoencoder(autoencoder, { x, epochs: 1 }),
+      /trainAutoencoder: x must contain only finite values, got NaN in row 1 \(flat index 6\)/,
+    );
+    tf.dispose(x);
+    autoencoder.dispose();
+  });
+
+  it("throws when validation.x contains Infinity", async () => {
+    const { autoencoder } = denseAutoencoder({ inputDim: 2, codeSize: 1 });
+    const x = tf.tensor2d([[0, 1]]);
+    const valX = tf.tensor2d([
+      [0, 1],
+      [Infinity, 0],
+    ]);
+    await assert.rejects(
+      trainAutoencoder(autoencoder, { x, epochs: 1, validation: { x: valX } }),
+      /trainAutoencoder: validation.x must contain only finite values, got Infinity in row 1/,
+    );
+    tf.dispose([x, valX]);
+    autoencoder.dispose();
+  });
+
+  it("throws when the loss becomes NaN", async () => {
+    const { autoencoder } = denseAutoencoder({ inputDim: 4, codeSize: 2, seed: 1 });
+    const x = tf.randomUniform([8, 4], 0, 1, "float32", 5);
+    // 8 rows in batches of 4 take 2 steps per epoch, so step 3 is in epoch 2
+    let calls = 0;
+    const loss = (input: tf.Tensor, target: tf.Tensor) => {
+      calls++;
+      const mse = tf.losses.meanSquaredError(
+        target,
+        autoencoder.apply(input) as tf.Tensor,
+      );
+      return { reconstruction: (calls >= 3 ? mse.mul(NaN) : mse) as tf.Scalar };
+    };
+    const before = tf.memory().numTensors;
+    await assert.rejects(
+      trainAutoencoder(autoencoder, { x, epochs: 3, batchSize: 4, loss }),
+      /trainAutoencoder: the training loss became NaN in epoch 2 \(reconstruction NaN\); .*lower learningRate \(now 0.001\) by a factor of 10/,
+    );
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose(x);
+    autoencoder.dispose();
+  });
+
+  it("throws when x has the wrong width", async () => {
+    const { autoencoder } = denseAutoencoder({ inputDim: 784, codeSize: 4 });
+    const x = tf.zeros([3, 10]);
+    await assert.rejects(
+      trainAutoencoder(autoencoder, { x }),
+      /trainAutoencoder: x must have shape \[count, 784\] to match the model's input, got a tensor of shape \[3, 10\]/,
+    );
+    tf.dispose(x);
+    autoencoder.dispose();
+  });
+
+  it("throws when validation.x has the wrong width", async () => {
+    const { autoencoder } = denseAutoencoder({ inputDim: 784, codeSize: 4 });
+    const valX = tf.zeros([2, 783]);
+    await assert.rejects(
+      trainAutoencoder(autoencoder, { x: data.test.x, validation: { x: valX } }),
+      /trainAutoencoder: validation.x must have shape \[count, 784\] to match the model's input, got a tensor of shape \[2, 783\]/,
+    );
+    tf.dispose(valX);
+    autoencoder.dispose();
+  });
+
+  it("throws when validation.x is not a tensor", async () => {
+    const { autoencoder } = denseAutoencoder({ inputDim: 784, codeSize: 4 });
+    await assert.rejects(
+      trainAutoencoder(autoencoder, {
+        x: data.test.x,
+        validation: { x: [[0, 1]] as unknown as tf.Tensor },
+      }),
+      /trainAutoencoder: validation.x must be a tf.Tensor, got an array of length 1/,
+    );
+    autoencoder.dispose();
+  });
+
+  it("throws when model is not a LayersModel", async () => {
+    await assert.rejects(
+      trainAutoencoder({} as tf.LayersModel, { x: data.test.x }),
+      /trainAutoencoder: model must be a tf.LayersModel, got an object \(Object\)/,
+    );
+  });
+
+  it("throws when options is missing", async () => {
+    const { autoencoder } = denseAutoencoder({ inputDim: 784, codeSize: 4 });
+    await assert.rejects(
+      trainAutoencoder(autoencoder, undefined as unknown as TrainOptions),
+      /trainAutoencoder: options must be an object such as \{ x, epochs: 10 \}, got undefined/,
     );
     autoencoder.dispose();
   });

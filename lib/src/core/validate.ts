@@ -52,6 +52,21 @@ export function checkOpenInterval(
   return value as number;
 }
 
+/**
+ * Checks that `value` is an options object (not null and not an array). `example` shows
+ * the expected fields in the error, such as "{ inputDim: 784, codeSize: 32 }".
+ */
+export function checkObject(
+  fn: string,
+  argument: string,
+  value: unknown,
+  example: string,
+): asserts value is object {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    invalid(fn, argument, `be an object such as ${example}`, value);
+  }
+}
+
 /** Checks that `value` is one of `allowed`, listing the allowed values in the error. */
 export function checkOneOf<T extends string>(
   fn: string,

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { makeRng, permutation } from "../core/random";
-import { checkFinite, checkInteger, invalid } from "../core/validate";
+import { AekitError } from "../core/errors";
+import { checkFinite, checkInteger, checkObject, invalid } from "../core/validate";
 
 /** Named scalar loss terms; the optimizer minimizes their sum, and each is logged. */
 export type LossTerms = Record<string, tf.Scalar>;
@@ -76,6 +77,31 @@ function mseLoss(model: tf.LayersModel): LossFunction {
   });
 }
 
+/**
+ * Builds the error for a training loss that became NaN or infinite. `learningRate` is
+ * null when the caller passed its own optimizer.
+ */
+function divergedError(
+  fn: string,
+  epoch: number,
+  terms: Record<string, number>,
+  learningRate: number | null,
+): AekitError {
+  const loss = Object.values(terms).reduce((a, b) => a + b, 0);
+  const values = Object.entries(terms)
+    .map(([name, value]) => `${name} ${value}`)
+    .join(", ");
+  const lower =
+    learningRate === null
+      ? "lower the optimizer's learning rate"
+      : `lower learningRate (now ${learningRate}) by a factor of 10`;
+  return new AekitError(
+    `${fn}: the training loss became ${loss} in epoch ${epoch} (${values}); ` +
+      `the steps are too large or the loss function returns NaN, so ${lower} ` +
+      "or check the loss function",
+  );
+}
+
 function formatLogs(logs: EpochLogs): string {
   const names = Object.keys(logs.terms);
   const parts =
@@ -89,13 +115,25 @@ function formatLogs(logs: EpochLogs): string {
   );
 }
 
-/** Evaluates the mean of each loss term over `x` in batches, without gradients. */
+/**
+ * Evaluates the mean of each loss term over `x` in batches, without gradients.
+ * `batchSize` must be a positive integer and `target` must have as many rows as `x`.
+ */
 export function evaluateLoss(
   loss: LossFunction,
   x: tf.Tensor,
   target: tf.Tensor,
   batchSize = 1024,
 ): Record<string, number> {
+  const fn = "evaluateLoss";
+  if (typeof loss !== "function") {
+    invalid(fn, "loss", "be a function (x, target) => loss terms", loss);
+  }
+  if (!(x instanceof tf.Tensor)) invalid(fn, "x", "be a tf.Tensor", x);
+  if (!(target instanceof tf.Tensor)) invalid(fn, "target", "be a tf.Tensor", target);
+  checkSameCount(fn, x, target, "target");
+  checkInteger(fn, "batchSize", batchSize, 1);
+
   const count = x.shape[0];
   const sums: Record<string, number> = {};
   for (let start = 0; start < count; start += batchSize) {
@@ -127,6 +165,45 @@ function checkSameCount(
 }
 
 /**
+ * Checks that every value of `t` is finite. It reduces on the backend first and reads
+ * the values back only to name the first bad one.
+ */
+function checkAllFinite(fn: string, argument: string, t: tf.Tensor): void {
+  const allFinite = tf.tidy(() => tf.isFinite(t).all().dataSync()[0]);
+  if (allFinite) return;
+  const values = t.dataSync();
+  const index = values.findIndex((v) => !Number.isFinite(v));
+  const rowSize = t.size / Math.max(t.shape[0] ?? 1, 1);
+  throw new AekitError(
+    `${fn}: ${argument} must contain only finite values, got ${values[index]} in ` +
+      `row ${Math.floor(index / rowSize)} (flat index ${index}); ` +
+      "remove or replace the non-finite values before training",
+  );
+}
+
+/**
+ * Checks that the examples of `x` have the shape of the model's input, so a wrong width
+ * is reported in the kit's words rather than by the first layer inside TensorFlow.js.
+ */
+function checkInputShape(
+  fn: string,
+  argument: string,
+  model: tf.LayersModel,
+  x: tf.Tensor,
+): void {
+  if (model.inputs.length !== 1) return;
+  const expected = model.inputs[0].shape.slice(1);
+  const actual = x.shape.slice(1);
+  const matches =
+    expected.length === actual.length &&
+    expected.every((size, i) => size === null || size === actual[i]);
+  if (!matches) {
+    const shape = ["count", ...expected.map((size) => size ?? "any")].join(", ");
+    invalid(fn, argument, `have shape [${shape}] to match the model's input`, x);
+  }
+}
+
+/**
  * Trains `model`'s weights to minimize the sum of the loss terms, with a seeded shuffle,
  * and returns the history of every term. Keeps the data on the backend; releases every
  * intermediate tensor (the caller still owns x, target and the model).
@@ -136,6 +213,9 @@ export async function trainAutoencoder(
   options: TrainOptions,
 ): Promise<History> {
   const fn = "trainAutoencoder";
+  if (!(model instanceof tf.LayersModel))
+    invalid(fn, "model", "be a tf.LayersModel", model);
+  checkObject(fn, "options", options, "{ x, epochs: 10 }");
   const { x } = options;
   if (!(x instanceof tf.Tensor)) invalid(fn, "x", "be a tf.Tensor", x);
   const target = options.target ?? x;
@@ -143,18 +223,32 @@ export async function trainAutoencoder(
   checkSameCount(fn, x, target, "target");
   const count = x.shape[0];
   if (count === 0) invalid(fn, "x", "hold at least one example", x);
+  checkInputShape(fn, "x", model, x);
   const epochs = checkInteger(fn, "epochs", options.epochs ?? 10, 1);
   const batchSize = checkInteger(fn, "batchSize", options.batchSize ?? 128, 1);
   const learningRate = checkFinite(fn, "learningRate", options.learningRate ?? 1e-3);
   if (learningRate <= 0) invalid(fn, "learningRate", "be > 0", learningRate);
   const seed = checkInteger(fn, "seed", options.seed ?? 0);
-  if (options.validation) {
-    checkSameCount(
-      fn,
-      options.validation.x,
-      options.validation.target ?? options.validation.x,
-      "validation.target",
-    );
+  const validation = options.validation;
+  if (validation) {
+    if (!(validation.x instanceof tf.Tensor)) {
+      invalid(fn, "validation.x", "be a tf.Tensor", validation.x);
+    }
+    const validationTarget = validation.target ?? validation.x;
+    if (!(validationTarget instanceof tf.Tensor)) {
+      invalid(fn, "validation.target", "be a tf.Tensor", validationTarget);
+    }
+    checkSameCount(fn, validation.x, validationTarget, "validation.target");
+    checkInputShape(fn, "validation.x", model, validation.x);
+  }
+  // NaN or infinite inputs make every loss NaN without any error from TensorFlow.js
+  checkAllFinite(fn, "x", x);
+  if (target !== x) checkAllFinite(fn, "target", target);
+  if (validation) {
+    checkAllFinite(fn, "validation.x", validation.x);
+    if (validation.target && validation.target !== validation.x) {
+      checkAllFinite(fn, "validation.target", validation.target);
+    }
   }
 
   const loss = options.loss ?? mseLoss(model);
@@ -208,6 +302,9 @@ export async function trainAutoencoder(
         terms,
         seconds: 0,
       };
+      if (!Number.isFinite(logs.loss)) {
+        throw divergedError(fn, epoch, terms, options.optimizer ? null : learningRate);
+      }
       if (options.validation) {
         const valX = options.validation.x;
         logs.valTerms = evaluateLoss(loss, valX, options.validation.target ?? valX);
