@@ -40,6 +40,7 @@ import {
   readMetricsFile,
   type MetricRow,
 } from "./metrics";
+import { foldersOverlap } from "./paths";
 import {
   formatDiagnostic,
   formatSummary,
@@ -293,6 +294,13 @@ function parseOptions(argv: string[]): Options | null {
   if (options.out === options.dir) {
     throw new UsageError(
       "--out must differ from --dir, because the sources are never overwritten",
+    );
+  }
+  if (foldersOverlap(options.out, options.dir)) {
+    throw new UsageError(
+      `--out ${options.out} and --dir ${options.dir} overlap (one contains the other, ` +
+        "possibly through a symbolic link), so executed copies could overwrite the sources " +
+        "or be run as sources; choose an --out outside --dir, such as build/notebooks",
     );
   }
   return options;

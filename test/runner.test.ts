@@ -368,6 +368,26 @@ describe("run-notebooks options and environment", function () {
     assert.match(output.stderr, /--out must differ from --dir/);
   });
 
+  it("rejects --out overlapping --dir", async () => {
+    const link = path.join(workspace, "link-to-fixtures");
+    fs.symlinkSync(FIXTURES, link);
+    const cases = [
+      ["--dir", FIXTURES, "--out", path.join(FIXTURES, "exercises")],
+      ["--dir", path.join(FIXTURES, "exercises"), "--out", FIXTURES],
+      ["--dir", FIXTURES, "--out", link],
+    ];
+    for (const args of cases) {
+      const output = await runRunner(args);
+
+      assert.equal(output.code, 2, args.join(" "));
+      assert.match(
+        output.stderr,
+        /--out .* and --dir .* overlap \(one contains the other, possibly through a symbolic link\)/,
+      );
+    }
+    assert.equal(fs.existsSync(path.join(FIXTURES, "report.json")), false);
+  });
+
   it("rejects --param for a notebook without parameters", async () => {
     const out = path.join(workspace, "out-param");
     const args = ["--dir", FIXTURES, "--out", out, "--only", "passes"];
