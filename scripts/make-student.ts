@@ -8,9 +8,11 @@
  * still type-checks, and its check cell fails with the checker's feedback. Outputs and
  * execution counts are dropped. The sources are only read.
  */
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { foldersOverlap, isInside } from "./paths";
 
 const repoRoot = path.resolve(__dirname, "..");
 const notebooksRoot = path.join(repoRoot, "notebooks");
@@ -20,8 +22,10 @@ const USAGE = `Usage: npm run student-notebooks -- [options]
 Writes the student version of every notebook below --dir to --out, keeping the
 folder layout: each region between the lines "// BEGIN SOLUTION" and
 "// END SOLUTION" in a code cell becomes a statement that throws
-"not implemented". Notebooks in --out without a source are removed. Exits with
-status 1 when a notebook has no solution region or unbalanced markers, and
+"not implemented". A notebook in --out is replaced, or removed when its source
+is gone, only if an earlier run wrote it and it is unchanged since, so answers
+typed into a student notebook are never lost.
+Exits with status 1 when a notebook has no solution region or unbalanced markers, and
 with 2 on invalid options.
 
 Options:
@@ -174,24 +178,56 @@ function listNotebooks(dir: string): string[] {
   return found.sort();
 }
 
-function isInside(child: string, parent: string): boolean {
-  const relative = path.relative(parent, child);
-  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
+/** The file in --out that lists the notebooks make-student wrote there. */
+export const MANIFEST_NAME = ".aekit-student.json";
+
+/** Returns the SHA-256 of a file's bytes, as hex. */
+function fileHash(file: string): string {
+  return crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+}
+
+/**
+ * Reads the notebooks that an earlier run wrote to `out`, with the hash of each as written;
+ * none when the manifest is absent.
+ */
+function readManifest(out: string): Map<string, string> {
+  const file = path.join(out, MANIFEST_NAME);
+  const written = new Map<string, string>();
+  if (!fs.existsSync(file)) return written;
+  let notebooks: unknown;
+  try {
+    notebooks = (JSON.parse(fs.readFileSync(file, "utf8")) as { notebooks?: unknown })
+      .notebooks;
+  } catch {
+    throw new MarkerError(
+      `${file} is not valid JSON; delete it, or choose an empty --out folder`,
+    );
+  }
+  if (notebooks !== null && typeof notebooks === "object") {
+    for (const [name, hash] of Object.entries(notebooks)) {
+      if (typeof hash === "string") written.set(name, hash);
+    }
+  }
+  return written;
 }
 
 /**
  * Writes the student versions of the notebooks below `dir` into `out`, and returns their
- * paths. `log` receives one line per notebook.
+ * paths. `log` receives one line per notebook. A notebook already in `out` is replaced only
+ * when an earlier run wrote it and it is unchanged since, and the same rule applies to
+ * removing the notebooks that no source produces any more. So a student's work in `out`,
+ * including answers typed into a generated notebook, is never overwritten or deleted.
  */
 export function writeStudentNotebooks(
   dir: string,
   out: string,
   log: (line: string) => void = console.log,
 ): string[] {
-  if (isInside(out, notebooksRoot) || isInside(out, dir)) {
+  if (foldersOverlap(out, notebooksRoot) || foldersOverlap(out, dir)) {
     throw new MarkerError(
-      `--out ${out} lies inside the sources; choose a folder outside notebooks/, ` +
-        "such as build/student/exercises",
+      `--out ${out} overlaps the sources (one folder contains the other, possibly ` +
+        "through a symbolic link); choose a folder outside notebooks/, such as " +
+        "build/student/exercises",
     );
   }
   const names = listNotebooks(dir);
@@ -202,18 +238,41 @@ export function writeStudentNotebooks(
     return { name, ...makeStudentNotebook(source, name) };
   });
 
+  const previous = fs.existsSync(out) ? readManifest(out) : new Map<string, string>();
+  const unchanged = (name: string): boolean => {
+    const file = path.join(out, name);
+    return previous.get(name) === fileHash(file);
+  };
+  const blocking = names.filter(
+    (name) => fs.existsSync(path.join(out, name)) && !unchanged(name),
+  );
+  if (blocking.length > 0) {
+    throw new MarkerError(
+      `--out ${out} contains ${blocking.join(", ")}, which make-student did not write ` +
+        "or which changed since it wrote them; move them away or choose another --out, " +
+        "so that no work is lost",
+    );
+  }
+
   const written: string[] = [];
+  const hashes: Record<string, string> = {};
   for (const { name, notebook } of students) {
     const target = path.join(out, name);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.writeFileSync(target, JSON.stringify(notebook, null, 1) + "\n");
+    hashes[name] = fileHash(target);
     written.push(target);
   }
-  if (fs.existsSync(out)) {
-    for (const stale of listNotebooks(out).filter((name) => !names.includes(name))) {
-      fs.rmSync(path.join(out, stale));
-    }
+  for (const stale of [...previous.keys()].filter((name) => !names.includes(name))) {
+    const file = path.join(out, stale);
+    if (!isInside(path.resolve(file), out) || !fs.existsSync(file)) continue;
+    if (unchanged(stale)) fs.rmSync(file);
+    else log(`${stale}: kept, because it changed since make-student wrote it`);
   }
+  fs.writeFileSync(
+    path.join(out, MANIFEST_NAME),
+    JSON.stringify({ notebooks: hashes }, null, 1) + "\n",
+  );
   for (const { name, regions } of students) {
     log(`${name}: ${regions} solution region(s) replaced`);
   }

@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 import { findPython, NBCLIENT_PROBE, repoRoot } from "../scripts/jupyter";
 import {
   makeStudentNotebook,
+  MANIFEST_NAME,
   MarkerError,
   stubSolutions,
   writeStudentNotebooks,
@@ -202,8 +204,101 @@ describe("make-student on the exercises", () => {
   it("rejects an output folder inside the sources", () => {
     assert.throws(
       () => writeStudentNotebooks(EXERCISES, path.join(EXERCISES, "student"), () => {}),
-      /lies inside the sources/,
+      /overlaps the sources/,
     );
+  });
+
+  it("rejects a link to the sources and their parent", () => {
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "aekit-student-"));
+    try {
+      const link = path.join(scratch, "link");
+      fs.symlinkSync(path.dirname(EXERCISES), link);
+      assert.throws(
+        () => writeStudentNotebooks(EXERCISES, path.join(link, "exercises"), () => {}),
+        /overlaps the sources \(one folder contains the other, possibly through a symbolic link\)/,
+      );
+      assert.throws(
+        () => writeStudentNotebooks(EXERCISES, path.join(link, "new"), () => {}),
+        /overlaps the sources/,
+      );
+      assert.throws(
+        () => writeStudentNotebooks(EXERCISES, path.dirname(repoRoot), () => {}),
+        /overlaps the sources/,
+      );
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps files it did not write", () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "aekit-student-"));
+    try {
+      const homework = path.join(out, "sub", "my-homework.ipynb");
+      fs.mkdirSync(path.dirname(homework));
+      fs.writeFileSync(homework, "{}");
+      writeStudentNotebooks(EXERCISES, out, () => {});
+      assert.equal(fs.readFileSync(homework, "utf8"), "{}");
+
+      // A student's copy with an exercise's name is not replaced.
+      const fresh = fs.mkdtempSync(path.join(os.tmpdir(), "aekit-student-"));
+      const name = exerciseNames()[0];
+      fs.writeFileSync(path.join(fresh, name), "my answer");
+      assert.throws(
+        () => writeStudentNotebooks(EXERCISES, fresh, () => {}),
+        new RegExp(
+          `contains ${name.replace(/\./g, "\\.")}, which make-student did not write`,
+        ),
+      );
+      assert.equal(fs.readFileSync(path.join(fresh, name), "utf8"), "my answer");
+      fs.rmSync(fresh, { recursive: true, force: true });
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it("rewrites its own notebooks and removes stale ones", () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "aekit-student-"));
+    try {
+      writeStudentNotebooks(EXERCISES, out, () => {});
+      // An exercise renamed since the last run leaves its old student version behind.
+      const stale = path.join(out, "ex0-renamed.ipynb");
+      fs.writeFileSync(stale, "{}");
+      const manifest = path.join(out, MANIFEST_NAME);
+      const listed = readJson<{ notebooks: Record<string, string> }>(manifest).notebooks;
+      const staleHash = crypto.createHash("sha256").update("{}").digest("hex");
+      fs.writeFileSync(
+        manifest,
+        JSON.stringify({ notebooks: { ...listed, "ex0-renamed.ipynb": staleHash } }),
+      );
+
+      const written = writeStudentNotebooks(EXERCISES, out, () => {});
+      assert.equal(written.length, exerciseNames().length);
+      assert.equal(fs.existsSync(stale), false);
+      assert.deepEqual(
+        Object.keys(readJson<{ notebooks: Record<string, string> }>(manifest).notebooks),
+        exerciseNames(),
+      );
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps a student's answers in a generated notebook", () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "aekit-student-"));
+    try {
+      writeStudentNotebooks(EXERCISES, out, () => {});
+      const answered = path.join(out, exerciseNames()[1]);
+      fs.appendFileSync(answered, " ");
+      const before = fs.readFileSync(answered, "utf8");
+
+      assert.throws(
+        () => writeStudentNotebooks(EXERCISES, out, () => {}),
+        /or which changed since it wrote them; move them away or choose another --out/,
+      );
+      assert.equal(fs.readFileSync(answered, "utf8"), before);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it("gives each exercise one check cell after its solution", () => {
