@@ -311,4 +311,18 @@ describe("toy manifolds", () => {
       /swissRoll: noise must be >= 0, got -1/,
     );
   });
+
+  it("throws when n exceeds 2^22 points", () => {
+    assert.throws(
+      () => swissRoll({ n: 1e9 }),
+      /^AekitError: swissRoll: n must be at most 4194304 \(2\^22\), got 1000000000$/,
+    );
+  });
+
+  it("throws when options is null", () => {
+    assert.throws(
+      () => spiral(null as unknown as object),
+      /^AekitError: spiral: options must be an object such as \{ n: 500, noise: 0.05, seed: 0 \}, got null$/,
+    );
+  });
 });

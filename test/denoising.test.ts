@@ -173,6 +173,13 @@ describe("gridPoints", () => {
       /gridPoints: steps must be an integer >= 2, got 1/,
     );
   });
+
+  it("throws when steps exceeds 2048", () => {
+    assert.throws(
+      () => gridPoints(0, 1, 1e6),
+      /^AekitError: gridPoints: steps must be at most 2048, for at most 2\^22 grid points, got 1000000$/,
+    );
+  });
 });
 
 describe("vectorField", () => {

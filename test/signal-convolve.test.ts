@@ -490,4 +490,11 @@ describe("convolve and correlate input checks", () => {
       /^AekitError: correlationLags: mode must be one of 'full', 'same', 'valid', got "centered"$/,
     );
   });
+
+  it("throws when the lags exceed 2^26", () => {
+    assert.throws(
+      () => correlationLags(1e9, 3),
+      /^AekitError: correlationLags: the number of lags in mode 'full' must be at most 67108864 \(2\^26, .*\), got 1000000002$/,
+    );
+  });
 });

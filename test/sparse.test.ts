@@ -115,6 +115,13 @@ describe("sparseAutoencoder", () => {
       /sparseAutoencoder: seed must be an integer, got 0.5/,
     );
   });
+
+  it("throws when the model exceeds 2^28 weights", () => {
+    assert.throws(
+      () => sparseAutoencoder({ inputDim: 1e6, hiddenUnits: 1e5 }),
+      /^AekitError: sparseAutoencoder: the model must have at most 268435456 \(2\^28\) weights and biases, got 200001100000 for inputDim 1000000, hiddenUnits 100000; use smaller layers$/,
+    );
+  });
 });
 
 describe("sparseLoss", () => {

@@ -64,6 +64,21 @@ describe("denseAutoencoder", () => {
     );
   });
 
+  it("throws when options is missing", () => {
+    assert.throws(
+      () => (denseAutoencoder as (options?: unknown) => unknown)(),
+      /^AekitError: denseAutoencoder: options must be an object such as \{ inputDim: 784, codeSize: 32 \}, got undefined$/,
+    );
+  });
+
+  it("throws when the model exceeds 2^28 weights", () => {
+    // 1e6 * 1e5 weights in each direction, plus 1e5 + 1e6 biases
+    assert.throws(
+      () => denseAutoencoder({ inputDim: 1e6, codeSize: 1e5 }),
+      /^AekitError: denseAutoencoder: the model must have at most 268435456 \(2\^28\) weights and biases, got 200001100000 for inputDim 1000000, hiddenUnits \[\], codeSize 100000; use smaller layers$/,
+    );
+  });
+
   it("throws when a hidden width is invalid", () => {
     assert.throws(
       () => denseAutoencoder({ inputDim: 784, codeSize: 8, hiddenUnits: [64, -1] }),

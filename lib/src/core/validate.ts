@@ -1,5 +1,20 @@
 import { AekitError, describeValue } from "./errors";
 
+/**
+ * The maximum number of elements the kit puts in one plain JavaScript array. V8 (Node 20)
+ * aborts the whole process, with no catchable error, when an array grows past about 2^27
+ * elements, and growing an array by push overshoots its final length, so the limit is
+ * half that.
+ */
+export const MAX_ARRAY_LENGTH = 2 ** 26;
+
+/**
+ * The maximum number of points the kit puts in one array of points (number[][]). Each
+ * point is its own small array of about 90 bytes in V8 (measured on Node 20), so 2^22
+ * points take about 400 MB of heap before a figure copies them.
+ */
+export const MAX_POINTS = 2 ** 22;
+
 /** Throws an AekitError in the kit's message format: "<fn>: <argument> must <rule>, got <value>". */
 export function invalid(
   fn: string,

@@ -1,5 +1,11 @@
 import { makeRng, randomNormal } from "../core/random";
-import { checkFinite, checkInteger, invalid } from "../core/validate";
+import {
+  MAX_POINTS,
+  checkFinite,
+  checkInteger,
+  checkObject,
+  invalid,
+} from "../core/validate";
 
 /** Points sampled near a low-dimensional manifold, with each point's position along it. */
 export interface ManifoldSample {
@@ -20,7 +26,10 @@ export interface ManifoldOptions {
 }
 
 function readOptions(fn: string, options: ManifoldOptions) {
+  checkObject(fn, "options", options, "{ n: 500, noise: 0.05, seed: 0 }");
   const n = checkInteger(fn, "n", options.n ?? 500, 1);
+  // each point is a small array of its own, so 1e9 points would exhaust the heap
+  if (n > MAX_POINTS) invalid(fn, "n", `be at most ${MAX_POINTS} (2^22)`, n);
   const noise = checkFinite(fn, "noise", options.noise ?? 0.05);
   if (noise < 0) invalid(fn, "noise", "be >= 0", noise);
   const seed = checkInteger(fn, "seed", options.seed ?? 0);

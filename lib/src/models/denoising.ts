@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { AekitError } from "../core/errors";
-import { checkFinite, checkInteger, invalid } from "../core/validate";
+import { MAX_POINTS, checkFinite, checkInteger, invalid } from "../core/validate";
 import { CorruptionOptions, corrupt } from "../data/corruptions";
 
 /**
@@ -49,6 +49,11 @@ export function gridPoints(min: number, max: number, steps: number): number[][] 
   checkFinite(fn, "max", max);
   if (max <= min) invalid(fn, "max", `be > min (${min})`, max);
   checkInteger(fn, "steps", steps, 2);
+  // the grid has steps^2 points, each a small array of its own, so cap it at MAX_POINTS
+  const maxSteps = Math.floor(Math.sqrt(MAX_POINTS));
+  if (steps > maxSteps) {
+    invalid(fn, "steps", `be at most ${maxSteps}, for at most 2^22 grid points`, steps);
+  }
 
   const points: number[][] = [];
   const spacing = (max - min) / (steps - 1);

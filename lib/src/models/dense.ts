@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
-import { checkInteger, checkOneOf, invalid } from "../core/validate";
+import { AekitError } from "../core/errors";
+import { checkInteger, checkObject, checkOneOf, invalid } from "../core/validate";
 
 /** Activations the builders accept, by their TensorFlow.js names. */
 export const ACTIVATIONS = ["relu", "sigmoid", "tanh", "linear", "elu", "selu"] as const;
@@ -13,6 +14,33 @@ export interface Autoencoder {
   decoder: tf.LayersModel;
   /** The decoder applied to the encoder, input to reconstruction. */
   autoencoder: tf.LayersModel;
+}
+
+/**
+ * The maximum number of weights and biases the model builders create, 2^28. That is
+ * 1 GiB of float32 values, and Adam keeps two more values per weight during training.
+ */
+export const MAX_PARAMETERS = 2 ** 28;
+
+/** Counts the weights and biases of a chain of dense layers with the given widths. */
+export function denseParameterCount(widths: readonly number[]): number {
+  let count = 0;
+  for (let i = 1; i < widths.length; i++) count += widths[i - 1] * widths[i] + widths[i];
+  return count;
+}
+
+/**
+ * Checks a model's parameter count against MAX_PARAMETERS before TensorFlow.js
+ * allocates it. `layout` names the options that set the count, for the error.
+ */
+export function checkParameterCount(fn: string, count: number, layout: string): void {
+  // larger weight arrays fail inside TensorFlow.js with a raw RangeError, or exhaust memory
+  if (count > MAX_PARAMETERS) {
+    throw new AekitError(
+      `${fn}: the model must have at most ${MAX_PARAMETERS} (2^28) weights and biases, ` +
+        `got ${count} for ${layout}; use smaller layers`,
+    );
+  }
 }
 
 /** Options of denseAutoencoder. */
@@ -39,6 +67,7 @@ export interface DenseAutoencoderOptions {
  */
 export function denseAutoencoder(options: DenseAutoencoderOptions): Autoencoder {
   const fn = "denseAutoencoder";
+  checkObject(fn, "options", options, "{ inputDim: 784, codeSize: 32 }");
   const inputDim = checkInteger(fn, "inputDim", options.inputDim, 1);
   const codeSize = checkInteger(fn, "codeSize", options.codeSize, 1);
   const hiddenUnits = options.hiddenUnits ?? [];
@@ -64,6 +93,12 @@ export function denseAutoencoder(options: DenseAutoencoderOptions): Autoencoder 
     ACTIVATIONS,
   );
   const seed = checkInteger(fn, "seed", options.seed ?? 0);
+  const widths = [inputDim, ...hiddenUnits, codeSize];
+  checkParameterCount(
+    fn,
+    denseParameterCount(widths) + denseParameterCount([...widths].reverse()),
+    `inputDim ${inputDim}, hiddenUnits [${hiddenUnits.join(", ")}], codeSize ${codeSize}`,
+  );
 
   let layerIndex = 0;
   const dense = (units: number, act: Activation, name: string) =>

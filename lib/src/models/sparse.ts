@@ -4,7 +4,7 @@ import { checkFinite, checkInteger, checkOpenInterval, invalid } from "../core/v
 import { mse } from "../losses/reconstruction";
 import { klSparsityPenalty, l1ActivityPenalty } from "../losses/sparsity";
 import type { LossFunction } from "../train/fit";
-import type { Autoencoder } from "./dense";
+import { type Autoencoder, checkParameterCount, denseParameterCount } from "./dense";
 
 /** Options of sparseAutoencoder. */
 export interface SparseAutoencoderOptions {
@@ -47,6 +47,11 @@ export function sparseAutoencoder(options: SparseAutoencoderOptions): Autoencode
   const initialStd = checkFinite(fn, "initialStd", options.initialStd ?? 0.01);
   if (initialStd <= 0) invalid(fn, "initialStd", "be > 0", initialStd);
   const seed = checkInteger(fn, "seed", options.seed ?? 0);
+  checkParameterCount(
+    fn,
+    denseParameterCount([inputDim, hiddenUnits, inputDim]),
+    `inputDim ${inputDim}, hiddenUnits ${hiddenUnits}`,
+  );
 
   const dense = (units: number, inputs: number, name: string, layerSeed: number) =>
     tf.layers.dense({

@@ -1,4 +1,4 @@
-import { checkInteger } from "../core/validate";
+import { MAX_ARRAY_LENGTH, checkInteger, invalid } from "../core/validate";
 import { convolveDirect, directCost } from "./direct";
 import { convolveFft, planBlocks } from "./fft";
 import {
@@ -181,6 +181,15 @@ export function correlationLags(
   const checkedMode = readMode("correlationLags", mode);
 
   const window = modeWindow(checkedMode, n1, n2);
+  // n1 = 1e9 would otherwise abort the process when the lag array outgrows V8's limit
+  if (window.length > MAX_ARRAY_LENGTH) {
+    invalid(
+      "correlationLags",
+      `the number of lags in mode '${checkedMode}'`,
+      `be at most ${MAX_ARRAY_LENGTH} (2^26, the longest array the kit builds)`,
+      window.length,
+    );
+  }
   const lags: number[] = [];
   for (let i = 0; i < window.length; i++) lags.push(window.start + i - (n2 - 1));
   return lags;
