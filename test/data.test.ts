@@ -242,6 +242,37 @@ describe("loadFashionMnist", () => {
     );
   });
 
+  it("throws when dir is null", () => {
+    assert.throws(
+      () => loadFashionMnist(undefined, null as unknown as string),
+      /^AekitError: loadFashionMnist: dir must be the path of a folder \(a non-empty string\), got null$/,
+    );
+  });
+
+  it("throws when a label is above 9", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aekit-fashion-"));
+    const images = encodeIdx({
+      dtype: "uint8",
+      shape: [3, 2, 2],
+      data: new Uint8Array(12),
+    });
+    const labels = encodeIdx({
+      dtype: "uint8",
+      shape: [3],
+      data: Uint8Array.from([9, 0, 12]),
+    });
+    fs.writeFileSync(path.join(dir, "t10k-images-idx3-ubyte"), images);
+    const labelFile = path.join(dir, "t10k-labels-idx1-ubyte");
+    fs.writeFileSync(labelFile, labels);
+    assert.throws(
+      () => loadFashionMnist("test", dir),
+      new RegExp(
+        `^AekitError: loadFashionMnist: ${labelFile} must contain labels in \\[0, 9\\], got 12 at index 2;`,
+      ),
+    );
+    fs.rmSync(dir, { recursive: true });
+  });
+
   it("throws when split is unknown", () => {
     assert.throws(
       () => loadFashionMnist("validation" as "test"),

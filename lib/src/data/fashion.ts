@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { AekitError } from "../core/errors";
-import { checkOneOf } from "../core/validate";
+import { checkOneOf, invalid } from "../core/validate";
 import { ImageSet } from "./images";
 import { readIdx } from "./idx";
 
@@ -48,6 +48,14 @@ export function loadFashionMnist(
   dir: string = FASHION_MNIST_DIR,
 ): ImageSet {
   checkOneOf("loadFashionMnist", "split", split, ["train", "test"] as const);
+  if (typeof dir !== "string" || dir === "") {
+    invalid(
+      "loadFashionMnist",
+      "dir",
+      "be the path of a folder (a non-empty string)",
+      dir,
+    );
+  }
   const [imageName, labelName] = FILES[split];
   const imageFile = findFile(dir, imageName);
   const labelFile = findFile(dir, labelName);
@@ -67,6 +75,14 @@ export function loadFashionMnist(
     throw new AekitError(
       `loadFashionMnist: ${labelFile} must hold ${images.shape[0]} uint8 labels, ` +
         `got ${labels.dtype} of shape [${labels.shape.join(", ")}]`,
+    );
+  }
+  const badIndex = labels.data.findIndex((label) => label >= FASHION_CLASSES.length);
+  if (badIndex >= 0) {
+    throw new AekitError(
+      `loadFashionMnist: ${labelFile} must contain labels in [0, ${FASHION_CLASSES.length - 1}], ` +
+        `got ${labels.data[badIndex]} at index ${badIndex}; the file is corrupt or not ` +
+        "a Fashion-MNIST label file, so download or copy it again",
     );
   }
   const pixels = new Float32Array(images.data.length);
