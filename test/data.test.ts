@@ -9,6 +9,7 @@ import { encodeIdx, parseIdx, readIdx } from "../lib/src/data/idx";
 import { loadFashionMnist, FASHION_MNIST_DIR } from "../lib/src/data/fashion";
 import { loadMnist, loadMnistDigits } from "../lib/src/data/mnist";
 import { splitTrainTest } from "../lib/src/data/images";
+import { permutation } from "../lib/src/core/random";
 import { noisyCircle, spiral, swissRoll } from "../lib/src/data/manifolds";
 
 const SAMPLE_DIR = path.join(__dirname, "..", "data", "mnist-sample");
@@ -129,6 +130,13 @@ describe("parseIdx", () => {
     );
   });
 
+  it("throws when the input is a string", () => {
+    assert.throws(
+      () => parseIdx("hello" as unknown as Uint8Array),
+      /^AekitError: parseIdx: fileBytes must be a Uint8Array or Buffer of the file's bytes \(readIdx\(path\) reads a file\), got "hello"$/,
+    );
+  });
+
   it("throws an AekitError naming a missing file", () => {
     assert.throws(
       () => readIdx("/nonexistent/train-images.gz"),
@@ -220,6 +228,20 @@ describe("loadMnist", () => {
     assert.throws(
       () => loadMnist({ testFraction: 1.5 }),
       /splitTrainTest: testFraction must be in the open interval \(0, 1\), got 1\.5/,
+    );
+  });
+
+  it("throws when options is null", () => {
+    assert.throws(
+      () => loadMnist(null as unknown as object),
+      /^AekitError: loadMnist: options must be an object such as \{ seed: 0, trainSize: 512 \}, got null$/,
+    );
+  });
+
+  it("permutation throws when rng is missing", () => {
+    assert.throws(
+      () => (permutation as (n: number) => Int32Array)(3),
+      /^AekitError: permutation: rng must be a random number generator such as makeRng\(0\), got undefined$/,
     );
   });
 

@@ -4,7 +4,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { denseAutoencoder } from "../lib/src/models/dense";
-import { loadAutoencoder, loadModel, saveAutoencoder } from "../lib/src/models/io";
+import {
+  loadAutoencoder,
+  loadModel,
+  saveAutoencoder,
+  saveModel,
+} from "../lib/src/models/io";
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "aekit-model-"));
@@ -26,6 +31,13 @@ describe("saveAutoencoder and loadAutoencoder", () => {
     assert.deepEqual(loaded.decoder.outputs[0].shape, [null, 20]);
     ae.autoencoder.dispose();
     loaded.autoencoder.dispose();
+  });
+
+  it("saveModel rejects a non-model", async () => {
+    await assert.rejects(
+      saveModel({} as tf.LayersModel, os.tmpdir()),
+      /^AekitError: saveModel: model must be a tf.LayersModel, got an object \(Object\)$/,
+    );
   });
 
   it("throws when the folder has no model", async () => {

@@ -165,6 +165,13 @@ describe("impulseResponse and stepResponse", () => {
     );
   });
 
+  it("throws when the system returns too few samples", () => {
+    assert.throws(
+      () => impulseResponse(() => [1], 4),
+      /^AekitError: impulseResponse: system must return at least as many samples as its input \(4\), got an output of length 1$/,
+    );
+  });
+
   it("throws when the system returns nothing", () => {
     assert.throws(
       () => stepResponse((() => undefined) as unknown as System, 2),

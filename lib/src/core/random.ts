@@ -1,5 +1,5 @@
 import seedrandom from "seedrandom";
-import { checkInteger } from "./validate";
+import { checkInteger, invalid } from "./validate";
 
 /** A seeded source of uniform numbers in [0, 1). */
 export type Rng = () => number;
@@ -21,6 +21,9 @@ export function randomNormal(rng: Rng): number {
 /** Returns a seeded random permutation of 0..n-1 (Fisher-Yates). */
 export function permutation(n: number, rng: Rng): Int32Array {
   checkInteger("permutation", "n", n, 0);
+  if (typeof rng !== "function") {
+    invalid("permutation", "rng", "be a random number generator such as makeRng(0)", rng);
+  }
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   for (let i = n - 1; i > 0; i--) {

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as zlib from "node:zlib";
 import { AekitError } from "../core/errors";
+import { invalid } from "../core/validate";
 
 /** The element types of the IDX format, by their type byte. */
 const IDX_TYPES = {
@@ -145,6 +146,14 @@ function gunzip(bytes: Uint8Array, source: string, options: zlib.ZlibOptions): B
  * before allocating the data, and throws an AekitError that names `source` otherwise.
  */
 export function parseIdx(fileBytes: Uint8Array, source = "the IDX data"): IdxArray {
+  if (!(fileBytes instanceof Uint8Array)) {
+    invalid(
+      "parseIdx",
+      "fileBytes",
+      "be a Uint8Array or Buffer of the file's bytes (readIdx(path) reads a file)",
+      fileBytes,
+    );
+  }
   let bytes = fileBytes;
   if (isGzip(fileBytes)) {
     // Decompress only the start first, to read the declared size before allocating it

@@ -1,5 +1,5 @@
 import { AekitError } from "../core/errors";
-import { checkInteger } from "../core/validate";
+import { checkInteger, checkObject } from "../core/validate";
 import {
   ImageSet,
   SplitOptions,
@@ -79,6 +79,7 @@ function firstImages(
  * x [count, 784] in [0, 1] and y [count] int32. Dispose the tensors when done.
  */
 export function loadMnist(options: MnistOptions = {}): MnistData {
+  checkObject("loadMnist", "options", options, "{ seed: 0, trainSize: 512 }");
   const { train, test } = splitTrainTest(loadMnistDigits(), options);
   const trainSet = firstImages(train, options.trainSize, "trainSize");
   const testSet = firstImages(test, options.testSize, "testSize");

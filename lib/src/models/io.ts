@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { AekitError } from "../core/errors";
+import { invalid } from "../core/validate";
 import type { Autoencoder } from "./dense";
 
 // The layout of tfjs's own file:// handler (in tfjs-node), so either can read the other's files
@@ -13,6 +14,12 @@ const WEIGHTS_FILE = "weights.bin";
  * handler. Plain TensorFlow.js registers no file handler in Node, so the kit writes the files.
  */
 export async function saveModel(model: tf.LayersModel, dir: string): Promise<void> {
+  if (!(model instanceof tf.LayersModel)) {
+    invalid("saveModel", "model", "be a tf.LayersModel", model);
+  }
+  if (typeof dir !== "string" || dir === "") {
+    invalid("saveModel", "dir", "be the path of a folder (a non-empty string)", dir);
+  }
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       fs.mkdirSync(dir, { recursive: true });

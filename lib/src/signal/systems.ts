@@ -75,6 +75,23 @@ function run(fn: string, system: System, x: ArrayLike<number>): Float64Array {
   return readSignal(fn, "the system's output", system(Array.from(x)));
 }
 
+/**
+ * Runs the system like `run` and checks that it returns at least one sample per input
+ * sample. A longer output is fine: a 'full' convolution appends the kernel's tail.
+ */
+function runFullLength(fn: string, system: System, x: Float64Array): Float64Array {
+  const y = run(fn, system, x);
+  if (y.length < x.length) {
+    invalidDescribed(
+      fn,
+      "system",
+      `return at least as many samples as its input (${x.length})`,
+      `an output of length ${y.length}`,
+    );
+  }
+  return y;
+}
+
 function checkSameLength(fn: string, first: Float64Array, second: Float64Array): void {
   if (first.length !== second.length) {
     invalidDescribed(
@@ -106,7 +123,7 @@ function maxAbs(values: Float64Array): number {
  * @param system - a function from a signal (number[]) to a signal
  * @param n - the number of input samples, an integer >= 1
  * @throws AekitError when `system` is not a function, n is not a positive integer, or the
- *   system returns something other than a non-empty array of finite numbers
+ *   system returns something other than an array of at least n finite numbers
  *
  * @example
  * impulseResponse((x) => lfilter([0.5], [1, -0.5], x), 4); // [0.5, 0.25, 0.125, 0.0625]
@@ -119,7 +136,7 @@ export function impulseResponse(system: System, n: number): number[] {
 
   const impulse = new Float64Array(n);
   impulse[0] = 1;
-  return Array.from(run("impulseResponse", system, impulse));
+  return Array.from(runFullLength("impulseResponse", system, impulse));
 }
 
 /**
@@ -130,7 +147,7 @@ export function impulseResponse(system: System, n: number): number[] {
  * @param system - a function from a signal (number[]) to a signal
  * @param n - the number of input samples, an integer >= 1
  * @throws AekitError when `system` is not a function, n is not a positive integer, or the
- *   system returns something other than a non-empty array of finite numbers
+ *   system returns something other than an array of at least n finite numbers
  *
  * See also: `impulseResponse`, `lfilter`.
  */
@@ -138,7 +155,7 @@ export function stepResponse(system: System, n: number): number[] {
   checkSystem("stepResponse", system);
   checkInteger("stepResponse", "n", n, 1);
 
-  return Array.from(run("stepResponse", system, new Float64Array(n).fill(1)));
+  return Array.from(runFullLength("stepResponse", system, new Float64Array(n).fill(1)));
 }
 
 /**
