@@ -265,23 +265,35 @@ function installCommand(interpreter: string): string {
 }
 
 /**
- * Lists the user's own Jupyter kernels with `jupyter kernelspec list`, which does not
- * see the project's build/jupyter folder that the runner adds. Returns a failure when
- * the command fails.
+ * Lists the user's own Jupyter kernels (without the build/jupyter folder that the runner
+ * adds) through the jupyter_client module. `python -m jupyter kernelspec` would also need
+ * the `jupyter-kernelspec` command, which Debian ships apart from the module, in the
+ * jupyter-client package. Returns a failure when the listing fails.
  */
 function listKernels(
   python: string,
 ): { specs: Record<string, KernelSpec> } | { failure: Finding } {
-  const listed = run(python, ["-m", "jupyter", "kernelspec", "list", "--json"]);
+  const args = ["-m", "jupyter_client.kernelspecapp", "list", "--json"];
+  const command = `${python} ${args.join(" ")}`;
+  const listed = run(python, args);
   if (listed.status === 0) {
-    const parsed = JSON.parse(listed.stdout) as {
-      kernelspecs: Record<string, KernelSpec>;
-    };
-    return { specs: parsed.kernelspecs };
+    try {
+      const parsed = JSON.parse(listed.stdout) as {
+        kernelspecs: Record<string, KernelSpec>;
+      };
+      return { specs: parsed.kernelspecs };
+    } catch (error) {
+      const summary = `\`${command}\` printed no valid JSON: ${(error as Error).message}`;
+      const fix = `run \`${command}\` by hand and fix the Jupyter set-up it reports`;
+      return { failure: problem(false, summary, fix) };
+    }
   }
   const reason = listed.stderr.trim().split("\n").pop() || `exit status ${listed.status}`;
-  const summary = `\`${python} -m jupyter kernelspec list\` failed: ${reason}`;
-  const fix = `install jupyter_core and jupyter_client into ${python}`;
+  const summary = `\`${command}\` failed: ${reason}`;
+  const debian = python.startsWith("/usr/bin/")
+    ? "on Debian or Ubuntu: sudo apt-get install python3-jupyter-client; elsewhere: "
+    : "";
+  const fix = `${debian}${python} -m pip install jupyter_client`;
   return { failure: problem(false, summary, fix) };
 }
 
