@@ -113,6 +113,26 @@ describe("figureBundle", () => {
     assert.equal(bundle["image/png"], undefined);
   });
 
+  it("rounds trace numbers to four significant digits", () => {
+    const figure = imageGrid(
+      [{ label: "digit", images: [Float32Array.from([0.123456, 1, 0, 2 / 3])] }],
+      { imageHeight: 2, imageWidth: 2 },
+    );
+    const figureWithLine = lineChart([{ name: "loss", y: [0.0123456789, 12345.678, 3] }]);
+    const bundle = figureBundle(figureWithLine);
+    const data = (bundle["application/vnd.plotly.v1+json"] as { data: { y: number[] }[] })
+      .data;
+    assert.deepEqual(data[0].y, [0.01235, 12350, 3]);
+    assert.match(bundle["text/html"] as string, /\[0\.01235,12350,3\]/);
+    // the figure itself keeps full precision, for the static image
+    assert.deepEqual(figureWithLine.data[0].y, [0.0123456789, 12345.678, 3]);
+
+    const grid = JSON.stringify(figureBundle(figure)["application/vnd.plotly.v1+json"]);
+    assert.match(grid, /0\.1235/);
+    assert.match(grid, /0\.6667/);
+    assert.doesNotMatch(grid, /0\.12345/);
+  });
+
   it("escapes '<' in the figure data so a title cannot end the script", () => {
     const bundle = figureBundle(lineChart([{ name: "</script><b>", y: [1] }]));
     assert.doesNotMatch(bundle["text/html"] as string, /<\/script><b>/);
