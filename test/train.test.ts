@@ -1,7 +1,13 @@
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { denseAutoencoder } from "../lib/src/models/dense";
-import { trainAutoencoder, evaluateLoss, type TrainOptions } from "../lib/src/train/fit";
+import {
+  trainAutoencoder,
+  evaluateLoss,
+  type LossFunction,
+  type LossTerms,
+  type TrainOptions,
+} from "../lib/src/train/fit";
 import { loadMnist } from "../lib/src/data/mnist";
 import { assertClaim, checkShape } from "../lib/src/core/claims";
 
@@ -321,6 +327,209 @@ describe("trainAutoencoder", () => {
       /trainAutoencoder: options must be an object such as \{ x, epochs: 10 \}, got undefined/,
     );
     autoencoder.dispose();
+  });
+});
+
+describe("trainAutoencoder argument checks", () => {
+  let autoencoder: tf.LayersModel;
+  let x: tf.Tensor;
+  beforeEach(() => {
+    autoencoder = denseAutoencoder({ inputDim: 4, codeSize: 2, seed: 1 }).autoencoder;
+    x = tf.randomUniform([10, 4], 0, 1, "float32", 3);
+  });
+  afterEach(() => {
+    tf.dispose(x);
+    autoencoder.dispose();
+  });
+
+  const mse =
+    (model: tf.LayersModel) =>
+    (input: tf.Tensor, target: tf.Tensor): LossTerms => ({
+      reconstruction: tf.losses.meanSquaredError(
+        target,
+        model.apply(input) as tf.Tensor,
+      ) as tf.Scalar,
+    });
+
+  it("throws when target has the wrong width, without leaking", async () => {
+    const target = tf.ones([10, 7]);
+    const before = tf.memory().numTensors;
+    await assert.rejects(
+      trainAutoencoder(autoencoder, { x, target, epochs: 1 }),
+      /trainAutoencoder: target must have shape \[count, 4\] to match the model's output, got a tensor of shape \[10, 7\]/,
+    );
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose(target);
+  });
+
+  it("throws when validation.target has the wrong width", async () => {
+    const target = tf.ones([10, 7]);
+    await assert.rejects(
+      trainAutoencoder(autoencoder, { x, epochs: 1, validation: { x, target } }),
+      /trainAutoencoder: validation.target must have shape \[count, 4\] to match the model's output, got a tensor of shape \[10, 7\]/,
+    );
+    tf.dispose(target);
+  });
+
+  it("releases every tensor when the loss throws", async () => {
+    // 10 rows in batches of 2 take 5 steps, so the third call throws mid-epoch
+    let calls = 0;
+    const loss = (input: tf.Tensor, target: tf.Tensor) => {
+      if (++calls === 3) throw new Error("loss failed on purpose");
+      return mse(autoencoder)(input, target);
+    };
+    const before = tf.memory().numTensors;
+    await assert.rejects(
+      trainAutoencoder(autoencoder, { x, epochs: 1, batchSize: 2, loss }),
+      /^Error: loss failed on purpose$/,
+    );
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it("throws when loss is not a function", async () => {
+    await assert.rejects(
+      trainAutoencoder(autoencoder, { x, loss: 5 as unknown as LossFunction }),
+      /trainAutoencoder: loss must be a function \(x, target\) => loss terms, got 5/,
+    );
+  });
+
+  it("throws when optimizer is a name", async () => {
+    await assert.rejects(
+      trainAutoencoder(autoencoder, { x, optimizer: "adam" as unknown as tf.Optimizer }),
+      /trainAutoencoder: optimizer must be a tf.Optimizer such as tf.train.adam\(1e-3\), got "adam"/,
+    );
+  });
+
+  it("throws when transformInput is not a function", async () => {
+    await assert.rejects(
+      trainAutoencoder(autoencoder, {
+        x,
+        transformInput: 3 as unknown as TrainOptions["transformInput"],
+      }),
+      /trainAutoencoder: transformInput must be a function \(x, step\) => x, got 3/,
+    );
+  });
+
+  it("throws when onEpochEnd is not a function", async () => {
+    await assert.rejects(
+      trainAutoencoder(autoencoder, {
+        x,
+        onEpochEnd: "log" as unknown as TrainOptions["onEpochEnd"],
+      }),
+      /trainAutoencoder: onEpochEnd must be a function \(logs\) => void, got "log"/,
+    );
+  });
+
+  it("throws when the loss returns no terms", async () => {
+    const before = tf.memory().numTensors;
+    await assert.rejects(
+      trainAutoencoder(autoencoder, { x, epochs: 1, loss: () => ({}) }),
+      /trainAutoencoder: loss must return an object of scalar tensors such as \{ reconstruction: mse \}, got an object with no terms/,
+    );
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it("throws when the loss returns a vector, without leaking", async () => {
+    const loss = (input: tf.Tensor) => ({
+      reconstruction: (autoencoder.apply(input) as tf.Tensor).sum(1) as tf.Scalar,
+    });
+    const before = tf.memory().numTensors;
+    await assert.rejects(
+      trainAutoencoder(autoencoder, { x, epochs: 1, loss }),
+      /trainAutoencoder: loss must return scalar tensors, got a tensor of shape \[10\] for term 'reconstruction'; reduce the term/,
+    );
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it("throws when the model has no trainable weights", async () => {
+    autoencoder.trainable = false;
+    await assert.rejects(
+      trainAutoencoder(autoencoder, { x, epochs: 1 }),
+      /trainAutoencoder: model must have trainable weights, got a model with none/,
+    );
+  });
+
+  it("throws when x is disposed", async () => {
+    const disposed = tf.ones([3, 4]);
+    disposed.dispose();
+    await assert.rejects(
+      trainAutoencoder(autoencoder, { x: disposed, epochs: 1 }),
+      /trainAutoencoder: x must be a tensor that is not disposed, got a disposed tensor of shape \[3, 4\]/,
+    );
+  });
+
+  it("throws when validation.x has no rows", async () => {
+    const valX = tf.zeros([0, 4]);
+    await assert.rejects(
+      trainAutoencoder(autoencoder, { x, epochs: 1, validation: { x: valX } }),
+      /trainAutoencoder: validation.x must contain at least one example, got a tensor of shape \[0, 4\]/,
+    );
+    tf.dispose(valX);
+  });
+});
+
+describe("evaluateLoss argument checks", () => {
+  const zeroLoss = () => ({ reconstruction: tf.scalar(0) });
+
+  it("throws when x is a scalar", () => {
+    const scalar = tf.scalar(1);
+    assert.throws(
+      () => evaluateLoss(zeroLoss, scalar, scalar),
+      /evaluateLoss: x must have shape \[count, ...features\], rank 2 or more, got a tensor of shape \[\]/,
+    );
+    scalar.dispose();
+  });
+
+  it("throws when x has no rows", () => {
+    const empty = tf.zeros([0, 4]);
+    assert.throws(
+      () => evaluateLoss(zeroLoss, empty, empty),
+      /evaluateLoss: x must contain at least one example, got a tensor of shape \[0, 4\]/,
+    );
+    empty.dispose();
+  });
+
+  it("throws when x contains NaN", () => {
+    const x = tf.tensor2d([
+      [0, 1],
+      [NaN, 0],
+    ]);
+    assert.throws(
+      () => evaluateLoss(zeroLoss, x, x),
+      /evaluateLoss: x must contain only finite values, got NaN in row 1 \(flat index 2\)/,
+    );
+    x.dispose();
+  });
+
+  it("throws when the loss returns a vector, without leaking", () => {
+    const x = tf.ones([3, 2]);
+    const before = tf.memory().numTensors;
+    assert.throws(
+      () => evaluateLoss((input) => ({ total: input.sum(1) as tf.Scalar }), x, x),
+      /evaluateLoss: loss must return scalar tensors, got a tensor of shape \[3\] for term 'total'/,
+    );
+    assert.equal(tf.memory().numTensors, before);
+    x.dispose();
+  });
+
+  it("throws when the loss returns a number", () => {
+    const x = tf.ones([3, 2]);
+    const loss = (() => ({ total: 1 })) as unknown as LossFunction;
+    assert.throws(
+      () => evaluateLoss(loss, x, x),
+      /evaluateLoss: loss must return scalar tensors, got 1 for term 'total'/,
+    );
+    x.dispose();
+  });
+
+  it("throws when the loss returns a bare tensor", () => {
+    const x = tf.ones([3, 2]);
+    const loss = ((input: tf.Tensor) => input.mean()) as unknown as LossFunction;
+    assert.throws(
+      () => evaluateLoss(loss, x, x),
+      /evaluateLoss: loss must return an object of scalar tensors such as \{ reconstruction: mse \}, got a tensor of shape \[\]; name a single scalar term, as in \{ loss: value \}/,
+    );
+    x.dispose();
   });
 });
 

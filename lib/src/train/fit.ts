@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { makeRng, permutation } from "../core/random";
-import { AekitError } from "../core/errors";
+import { AekitError, describeValue } from "../core/errors";
 import { checkFinite, checkInteger, checkObject, invalid } from "../core/validate";
 
 /** Named scalar loss terms; the optimizer minimizes their sum, and each is logged. */
@@ -44,7 +44,7 @@ export interface History {
 export interface TrainOptions {
   /** Training inputs, [count, ...features]. */
   x: tf.Tensor;
-  /** Targets, same count as x. Default: x itself (plain reconstruction). */
+  /** Targets, with as many rows as x and the shape of the model's output. Default: x itself. */
   target?: tf.Tensor;
   /** Number of passes over the training data. Default 10. */
   epochs?: number;
@@ -117,7 +117,8 @@ function formatLogs(logs: EpochLogs): string {
 
 /**
  * Evaluates the mean of each loss term over `x` in batches, without gradients.
- * `batchSize` must be a positive integer and `target` must have as many rows as `x`.
+ * `x` and `target` must have rank >= 2, at least one row, the same row count and only
+ * finite values. `batchSize` must be a positive integer.
  */
 export function evaluateLoss(
   loss: LossFunction,
@@ -129,17 +130,34 @@ export function evaluateLoss(
   if (typeof loss !== "function") {
     invalid(fn, "loss", "be a function (x, target) => loss terms", loss);
   }
-  if (!(x instanceof tf.Tensor)) invalid(fn, "x", "be a tf.Tensor", x);
-  if (!(target instanceof tf.Tensor)) invalid(fn, "target", "be a tf.Tensor", target);
+  checkTensor(fn, "x", x);
+  checkTensor(fn, "target", target);
+  checkExamples(fn, "x", x);
+  checkExamples(fn, "target", target);
   checkSameCount(fn, x, target, "target");
   checkInteger(fn, "batchSize", batchSize, 1);
+  // NaN inputs make every term NaN without any error from TensorFlow.js
+  checkAllFinite(fn, "x", x);
+  if (target !== x) checkAllFinite(fn, "target", target);
 
+  return meanLossTerms(fn, loss, x, target, batchSize);
+}
+
+/** Computes the mean of each loss term over the rows of already checked inputs. */
+function meanLossTerms(
+  fn: string,
+  loss: LossFunction,
+  x: tf.Tensor,
+  target: tf.Tensor,
+  batchSize: number,
+): Record<string, number> {
   const count = x.shape[0];
   const sums: Record<string, number> = {};
   for (let start = 0; start < count; start += batchSize) {
     const size = Math.min(batchSize, count - start);
     const values = tf.tidy(() => {
       const terms = loss(x.slice(start, size), target.slice(start, size));
+      checkLossTerms(fn, terms);
       return Object.fromEntries(
         Object.entries(terms).map(([name, value]) => [name, value.dataSync()[0]]),
       );
@@ -151,6 +169,58 @@ export function evaluateLoss(
   return Object.fromEntries(
     Object.entries(sums).map(([name, sum]) => [name, sum / count]),
   );
+}
+
+/**
+ * Checks what a loss function returned: an object of one or more named scalar tensors.
+ * The training loop minimizes their sum, so a vector term has no single value to log.
+ */
+function checkLossTerms(fn: string, terms: unknown): asserts terms is LossTerms {
+  const rule = "return an object of scalar tensors such as { reconstruction: mse }";
+  if (terms instanceof tf.Tensor) {
+    throw new AekitError(
+      `${fn}: loss must ${rule}, got ${describeValue(terms)}; ` +
+        "name a single scalar term, as in { loss: value }",
+    );
+  }
+  if (typeof terms !== "object" || terms === null || Array.isArray(terms)) {
+    invalid(fn, "loss", rule, terms);
+  }
+  const entries = Object.entries(terms);
+  if (entries.length === 0) {
+    throw new AekitError(`${fn}: loss must ${rule}, got an object with no terms`);
+  }
+  for (const [name, value] of entries) {
+    if (!(value instanceof tf.Tensor) || value.rank !== 0) {
+      throw new AekitError(
+        `${fn}: loss must return scalar tensors, got ${describeValue(value)} for ` +
+          `term '${name}'; reduce the term to one number with .mean() or .sum()`,
+      );
+    }
+  }
+}
+
+/** Checks that `value` is a tensor that has not been disposed. */
+function checkTensor(
+  fn: string,
+  argument: string,
+  value: unknown,
+): asserts value is tf.Tensor {
+  if (!(value instanceof tf.Tensor)) invalid(fn, argument, "be a tf.Tensor", value);
+  if (value.isDisposed) {
+    throw new AekitError(
+      `${fn}: ${argument} must be a tensor that is not disposed, got a disposed ` +
+        `${describeValue(value).replace(/^a /, "")}; dispose a tensor only after its last use`,
+    );
+  }
+}
+
+/** Checks that `t` contains examples in rows: rank >= 2 and at least one row. */
+function checkExamples(fn: string, argument: string, t: tf.Tensor): void {
+  if (t.rank < 2) {
+    invalid(fn, argument, "have shape [count, ...features], rank 2 or more", t);
+  }
+  if (t.shape[0] === 0) invalid(fn, argument, "contain at least one example", t);
 }
 
 function checkSameCount(
@@ -177,36 +247,91 @@ function checkAllFinite(fn: string, argument: string, t: tf.Tensor): void {
   throw new AekitError(
     `${fn}: ${argument} must contain only finite values, got ${values[index]} in ` +
       `row ${Math.floor(index / rowSize)} (flat index ${index}); ` +
-      "remove or replace the non-finite values before training",
+      "remove or replace the non-finite values first",
   );
 }
 
 /**
- * Checks that the examples of `x` have the shape of the model's input, so a wrong width
- * is reported in the kit's words rather than by the first layer inside TensorFlow.js.
+ * Checks that the examples of `t` have the shape of the model's input or output, so a
+ * wrong width is reported in the kit's words rather than by a layer or loss inside
+ * TensorFlow.js.
  */
-function checkInputShape(
+function checkModelShape(
   fn: string,
   argument: string,
   model: tf.LayersModel,
-  x: tf.Tensor,
+  side: "input" | "output",
+  t: tf.Tensor,
 ): void {
-  if (model.inputs.length !== 1) return;
-  const expected = model.inputs[0].shape.slice(1);
-  const actual = x.shape.slice(1);
+  const symbolic = side === "input" ? model.inputs : model.outputs;
+  if (symbolic.length !== 1) return;
+  const expected = symbolic[0].shape.slice(1);
+  const actual = t.shape.slice(1);
   const matches =
     expected.length === actual.length &&
     expected.every((size, i) => size === null || size === actual[i]);
   if (!matches) {
     const shape = ["count", ...expected.map((size) => size ?? "any")].join(", ");
-    invalid(fn, argument, `have shape [${shape}] to match the model's input`, x);
+    invalid(fn, argument, `have shape [${shape}] to match the model's ${side}`, t);
+  }
+}
+
+/** Checks an optional callback option. */
+function checkOptionalFunction(
+  fn: string,
+  argument: string,
+  value: unknown,
+  signature: string,
+): void {
+  if (value !== undefined && typeof value !== "function") {
+    invalid(fn, argument, `be a function ${signature}`, value);
+  }
+}
+
+/**
+ * Checks the tensors of the training options: x, target and the validation data. Each
+ * must be a live tensor of examples that matches the model's input or output and contains
+ * only finite values.
+ */
+function checkTrainData(fn: string, model: tf.LayersModel, options: TrainOptions): void {
+  const { x } = options;
+  checkTensor(fn, "x", x);
+  const target = options.target ?? x;
+  checkTensor(fn, "target", target);
+  checkSameCount(fn, x, target, "target");
+  if (x.shape[0] === 0) invalid(fn, "x", "contain at least one example", x);
+  checkModelShape(fn, "x", model, "input", x);
+  checkModelShape(fn, "target", model, "output", target);
+
+  const validation = options.validation;
+  if (validation !== undefined) {
+    checkObject(fn, "validation", validation, "{ x: valX, target: valTarget }");
+    checkTensor(fn, "validation.x", validation.x);
+    const validationTarget = validation.target ?? validation.x;
+    checkTensor(fn, "validation.target", validationTarget);
+    checkSameCount(fn, validation.x, validationTarget, "validation.target");
+    if (validation.x.shape[0] === 0) {
+      invalid(fn, "validation.x", "contain at least one example", validation.x);
+    }
+    checkModelShape(fn, "validation.x", model, "input", validation.x);
+    checkModelShape(fn, "validation.target", model, "output", validationTarget);
+  }
+
+  // NaN or infinite inputs make every loss NaN without any error from TensorFlow.js
+  checkAllFinite(fn, "x", x);
+  if (target !== x) checkAllFinite(fn, "target", target);
+  if (validation !== undefined) {
+    checkAllFinite(fn, "validation.x", validation.x);
+    if (validation.target && validation.target !== validation.x) {
+      checkAllFinite(fn, "validation.target", validation.target);
+    }
   }
 }
 
 /**
  * Trains `model`'s weights to minimize the sum of the loss terms, with a seeded shuffle,
  * and returns the history of every term. Keeps the data on the backend; releases every
- * intermediate tensor (the caller still owns x, target and the model).
+ * intermediate tensor, also when it throws (the caller still owns x, target and the model).
  */
 export async function trainAutoencoder(
   model: tf.LayersModel,
@@ -216,83 +341,88 @@ export async function trainAutoencoder(
   if (!(model instanceof tf.LayersModel))
     invalid(fn, "model", "be a tf.LayersModel", model);
   checkObject(fn, "options", options, "{ x, epochs: 10 }");
-  const { x } = options;
-  if (!(x instanceof tf.Tensor)) invalid(fn, "x", "be a tf.Tensor", x);
-  const target = options.target ?? x;
-  if (!(target instanceof tf.Tensor)) invalid(fn, "target", "be a tf.Tensor", target);
-  checkSameCount(fn, x, target, "target");
-  const count = x.shape[0];
-  if (count === 0) invalid(fn, "x", "hold at least one example", x);
-  checkInputShape(fn, "x", model, x);
+  checkTrainData(fn, model, options);
   const epochs = checkInteger(fn, "epochs", options.epochs ?? 10, 1);
   const batchSize = checkInteger(fn, "batchSize", options.batchSize ?? 128, 1);
   const learningRate = checkFinite(fn, "learningRate", options.learningRate ?? 1e-3);
   if (learningRate <= 0) invalid(fn, "learningRate", "be > 0", learningRate);
   const seed = checkInteger(fn, "seed", options.seed ?? 0);
-  const validation = options.validation;
-  if (validation) {
-    if (!(validation.x instanceof tf.Tensor)) {
-      invalid(fn, "validation.x", "be a tf.Tensor", validation.x);
-    }
-    const validationTarget = validation.target ?? validation.x;
-    if (!(validationTarget instanceof tf.Tensor)) {
-      invalid(fn, "validation.target", "be a tf.Tensor", validationTarget);
-    }
-    checkSameCount(fn, validation.x, validationTarget, "validation.target");
-    checkInputShape(fn, "validation.x", model, validation.x);
+  checkOptionalFunction(fn, "loss", options.loss, "(x, target) => loss terms");
+  checkOptionalFunction(fn, "transformInput", options.transformInput, "(x, step) => x");
+  checkOptionalFunction(fn, "onEpochEnd", options.onEpochEnd, "(logs) => void");
+  if (options.optimizer !== undefined && !(options.optimizer instanceof tf.Optimizer)) {
+    invalid(
+      fn,
+      "optimizer",
+      "be a tf.Optimizer such as tf.train.adam(1e-3)",
+      options.optimizer,
+    );
   }
-  // NaN or infinite inputs make every loss NaN without any error from TensorFlow.js
-  checkAllFinite(fn, "x", x);
-  if (target !== x) checkAllFinite(fn, "target", target);
-  if (validation) {
-    checkAllFinite(fn, "validation.x", validation.x);
-    if (validation.target && validation.target !== validation.x) {
-      checkAllFinite(fn, "validation.target", validation.target);
-    }
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  if (variables.length === 0) {
+    throw new AekitError(
+      `${fn}: model must have trainable weights, got a model with none; ` +
+        "set trainable = true on the layers to train",
+    );
   }
 
+  const { x } = options;
+  const target = options.target ?? x;
   const loss = options.loss ?? mseLoss(model);
   const optimizer = options.optimizer ?? tf.train.adam(learningRate);
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const rng = makeRng(seed);
   const history: History = { epochs: [], loss: [], valLoss: [], terms: {}, seconds: 0 };
   const runStart = performance.now();
   let step = 0;
+  // Held outside the loop so that an error in any step still releases them
+  let indices: tf.Tensor | null = null;
+  let sums: Record<string, tf.Scalar> = {};
 
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const epochStart = performance.now();
-      const order = permutation(count, rng);
-      const sums: Record<string, tf.Scalar> = {};
-      for (let start = 0; start < count; start += batchSize) {
-        const size = Math.min(batchSize, count - start);
-        const indices = tf.tensor1d(order.subarray(start, start + size), "int32");
+      const order = permutation(x.shape[0], rng);
+      sums = {};
+      for (let start = 0; start < x.shape[0]; start += batchSize) {
+        const size = Math.min(batchSize, x.shape[0] - start);
+        const batchIndices = tf.tensor1d(order.subarray(start, start + size), "int32");
+        indices = batchIndices;
         const cost = optimizer.minimize(
           () => {
-            const xBatch = tf.gather(x, indices);
-            const targetBatch = target === x ? xBatch : tf.gather(target, indices);
-            const input = options.transformInput
-              ? options.transformInput(xBatch, step)
-              : xBatch;
-            const terms = loss(input, targetBatch);
-            for (const [name, value] of Object.entries(terms)) {
-              const previous = sums[name];
-              const weighted = value.mul(size) as tf.Scalar;
-              sums[name] = tf.keep(previous ? previous.add(weighted) : weighted);
-              previous?.dispose();
+            // The gradient tape keeps copies of tensors for the backward pass and frees
+            // them after it. A throw here skips that pass, so the copies are freed below.
+            const tape = tf.engine().state.activeTape;
+            try {
+              const xBatch = tf.gather(x, batchIndices);
+              const targetBatch = target === x ? xBatch : tf.gather(target, batchIndices);
+              const input = options.transformInput
+                ? options.transformInput(xBatch, step)
+                : xBatch;
+              const terms = loss(input, targetBatch);
+              checkLossTerms(fn, terms);
+              for (const [name, value] of Object.entries(terms)) {
+                const previous = sums[name];
+                const weighted = value.mul(size) as tf.Scalar;
+                sums[name] = tf.keep(previous ? previous.add(weighted) : weighted);
+                previous?.dispose();
+              }
+              return tf.addN(Object.values(terms)) as tf.Scalar;
+            } catch (err) {
+              for (const node of tape ?? []) tf.dispose(node.saved ?? []);
+              throw err;
             }
-            return tf.addN(Object.values(terms)) as tf.Scalar;
           },
           false,
           variables,
         );
         cost?.dispose();
-        indices.dispose();
+        batchIndices.dispose();
+        indices = null;
         step++;
       }
       const terms: Record<string, number> = {};
       for (const [name, sum] of Object.entries(sums)) {
-        terms[name] = (await sum.data())[0] / count;
+        terms[name] = (await sum.data())[0] / x.shape[0];
         sum.dispose();
       }
       const logs: EpochLogs = {
@@ -307,7 +437,8 @@ export async function trainAutoencoder(
       }
       if (options.validation) {
         const valX = options.validation.x;
-        logs.valTerms = evaluateLoss(loss, valX, options.validation.target ?? valX);
+        const valTarget = options.validation.target ?? valX;
+        logs.valTerms = meanLossTerms(fn, loss, valX, valTarget, 1024);
         logs.valLoss = Object.values(logs.valTerms).reduce((a, b) => a + b, 0);
         history.valLoss.push(logs.valLoss);
       }
@@ -323,6 +454,9 @@ export async function trainAutoencoder(
       await new Promise((resolve) => setImmediate(resolve));
     }
   } finally {
+    // Disposing a tensor twice is a no-op, so the sums already read are safe to pass
+    (indices as tf.Tensor | null)?.dispose();
+    tf.dispose(Object.values(sums));
     if (!options.optimizer) optimizer.dispose();
   }
   history.seconds = (performance.now() - runStart) / 1000;
