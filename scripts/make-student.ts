@@ -12,7 +12,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { foldersOverlap, isInside } from "./paths";
+import { foldersOverlap, isInside, lstatOrUndefined, staysInside } from "./paths";
 
 const repoRoot = path.resolve(__dirname, "..");
 const notebooksRoot = path.join(repoRoot, "notebooks");
@@ -193,22 +193,50 @@ function fileHash(file: string): string {
 function readManifest(out: string): Map<string, string> {
   const file = path.join(out, MANIFEST_NAME);
   const written = new Map<string, string>();
-  if (!fs.existsSync(file)) return written;
-  let notebooks: unknown;
+  const stats = lstatOrUndefined(file);
+  if (!stats) return written;
+  if (!stats.isFile()) {
+    throw new MarkerError(
+      `${file} is not a regular file; remove it, or choose an empty --out folder`,
+    );
+  }
+  let manifest: unknown;
   try {
-    notebooks = (JSON.parse(fs.readFileSync(file, "utf8")) as { notebooks?: unknown })
-      .notebooks;
+    manifest = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch {
     throw new MarkerError(
       `${file} is not valid JSON; delete it, or choose an empty --out folder`,
     );
   }
+  const notebooks =
+    manifest !== null && typeof manifest === "object"
+      ? (manifest as { notebooks?: unknown }).notebooks
+      : undefined;
   if (notebooks !== null && typeof notebooks === "object") {
     for (const [name, hash] of Object.entries(notebooks)) {
       if (typeof hash === "string") written.set(name, hash);
     }
   }
   return written;
+}
+
+/**
+ * Tells whether `name` in `out` is a regular file, reached without a symbolic link, whose
+ * hash is the one make-student recorded when it wrote it.
+ */
+function isOwnUnchanged(
+  out: string,
+  name: string,
+  previous: Map<string, string>,
+): boolean {
+  const file = path.join(out, name);
+  const stats = lstatOrUndefined(file);
+  return (
+    stats !== undefined &&
+    stats.isFile() &&
+    staysInside(file, out) &&
+    previous.get(name) === fileHash(file)
+  );
 }
 
 /**
@@ -226,8 +254,8 @@ export function writeStudentNotebooks(
   if (foldersOverlap(out, notebooksRoot) || foldersOverlap(out, dir)) {
     throw new MarkerError(
       `--out ${out} overlaps the sources (one folder contains the other, possibly ` +
-        "through a symbolic link); choose a folder outside notebooks/, such as " +
-        "build/student/exercises",
+        "through a symbolic link); choose a folder outside notebooks/ and --dir, such " +
+        "as build/student/exercises",
     );
   }
   const names = listNotebooks(dir);
@@ -238,13 +266,22 @@ export function writeStudentNotebooks(
     return { name, ...makeStudentNotebook(source, name) };
   });
 
-  const previous = fs.existsSync(out) ? readManifest(out) : new Map<string, string>();
-  const unchanged = (name: string): boolean => {
-    const file = path.join(out, name);
-    return previous.get(name) === fileHash(file);
-  };
+  const outStats = fs.existsSync(out) ? fs.statSync(out) : undefined;
+  if (outStats && !outStats.isDirectory()) {
+    throw new MarkerError(`--out ${out} is a file; choose a folder`);
+  }
+  const previous = outStats ? readManifest(out) : new Map<string, string>();
+  const escaping = names.filter((name) => !staysInside(path.join(out, name), out));
+  if (escaping.length > 0) {
+    throw new MarkerError(
+      `--out ${out}: ${escaping.join(", ")} would be written through a symbolic link ` +
+        "that leads outside --out; remove the link or choose another --out",
+    );
+  }
   const blocking = names.filter(
-    (name) => fs.existsSync(path.join(out, name)) && !unchanged(name),
+    (name) =>
+      lstatOrUndefined(path.join(out, name)) !== undefined &&
+      !isOwnUnchanged(out, name, previous),
   );
   if (blocking.length > 0) {
     throw new MarkerError(
@@ -265,9 +302,9 @@ export function writeStudentNotebooks(
   }
   for (const stale of [...previous.keys()].filter((name) => !names.includes(name))) {
     const file = path.join(out, stale);
-    if (!isInside(path.resolve(file), out) || !fs.existsSync(file)) continue;
-    if (unchanged(stale)) fs.rmSync(file);
-    else log(`${stale}: kept, because it changed since make-student wrote it`);
+    if (!isInside(path.resolve(file), out) || !lstatOrUndefined(file)) continue;
+    if (isOwnUnchanged(out, stale, previous)) fs.rmSync(file);
+    else log(`${stale}: kept, because make-student did not write it as it is now`);
   }
   fs.writeFileSync(
     path.join(out, MANIFEST_NAME),

@@ -40,7 +40,7 @@ import {
   readMetricsFile,
   type MetricRow,
 } from "./metrics";
-import { foldersOverlap } from "./paths";
+import { foldersOverlap, isInside, realPath, staysInside } from "./paths";
 import {
   formatDiagnostic,
   formatSummary,
@@ -294,6 +294,25 @@ function parseOptions(argv: string[]): Options | null {
   if (options.out === options.dir) {
     throw new UsageError(
       "--out must differ from --dir, because the sources are never overwritten",
+    );
+  }
+  const notebooksRoot = path.join(repoRoot, "notebooks");
+  for (const [option, folder] of [
+    ["--out", options.out],
+    ["--metrics-out", options.metricsOut],
+  ] as const) {
+    if (foldersOverlap(folder, notebooksRoot)) {
+      throw new UsageError(
+        `${option} ${folder} overlaps the course notebooks in ${notebooksRoot} (one ` +
+          "folder contains the other, possibly through a symbolic link), so the run could " +
+          `overwrite them; choose an ${option} outside notebooks/, such as build/`,
+      );
+    }
+  }
+  if (isInside(realPath(options.metricsOut), realPath(options.dir))) {
+    throw new UsageError(
+      `--metrics-out ${options.metricsOut} lies inside --dir ${options.dir}, so the ` +
+        "metric tables would land among the sources; choose a folder outside --dir, such as build/",
     );
   }
   if (foldersOverlap(options.out, options.dir)) {
@@ -794,11 +813,21 @@ function createJobs(selected: string[], options: Options, metricsFolder: string)
       document && options.parameters.size > 0
         ? overrideParameters(notebook, document, options.parameters)
         : null;
+    const executed = path.join(options.out, notebook);
+    const html = path.join(options.out, notebook.replace(/\.ipynb$/, ".html"));
+    for (const target of [executed, html]) {
+      if (!staysInside(target, options.out)) {
+        throw new Error(
+          `${target} leads outside --out ${options.out} through a symbolic link, so ` +
+            "writing it could overwrite another file; remove the link or choose another --out",
+        );
+      }
+    }
     return {
       notebook,
       source,
-      executed: path.join(options.out, notebook),
-      html: path.join(options.out, notebook.replace(/\.ipynb$/, ".html")),
+      executed,
+      html,
       metricsFile: path.join(metricsFolder, `${index}.jsonl`),
       document,
       parameters,

@@ -388,6 +388,38 @@ describe("run-notebooks options and environment", function () {
     assert.equal(fs.existsSync(path.join(FIXTURES, "report.json")), false);
   });
 
+  it("rejects an --out or --metrics-out in the course notebooks", async () => {
+    const notebooks = path.join(repoRoot, "notebooks");
+    const cases: [string[], RegExp][] = [
+      [["--out", notebooks], /--out .* overlaps the course notebooks/],
+      [["--out", path.join(notebooks, "new")], /--out .* overlaps the course notebooks/],
+      [["--metrics-out", notebooks], /--metrics-out .* overlaps the course notebooks/],
+      [["--metrics-out", path.join(FIXTURES, "m")], /--metrics-out .* lies inside --dir/],
+    ];
+    for (const [args, message] of cases) {
+      const output = await runRunner(["--dir", FIXTURES, ...args]);
+
+      assert.equal(output.code, 2, args.join(" "));
+      assert.match(output.stderr, message);
+    }
+  });
+
+  it("rejects an --out subfolder linked elsewhere", async () => {
+    const out = path.join(workspace, "out-linked");
+    const elsewhere = path.join(workspace, "elsewhere");
+    fs.mkdirSync(out);
+    fs.mkdirSync(elsewhere);
+    fs.symlinkSync(elsewhere, path.join(out, "exercises"));
+    const output = await runRunner(["--dir", FIXTURES, "--out", out, "--only", "passes"]);
+
+    assert.equal(output.code, 2);
+    assert.match(
+      output.stderr,
+      /passes\.ipynb leads outside --out .* through a symbolic link/,
+    );
+    assert.deepEqual(fs.readdirSync(elsewhere), []);
+  });
+
   it("rejects --param for a notebook without parameters", async () => {
     const out = path.join(workspace, "out-param");
     const args = ["--dir", FIXTURES, "--out", out, "--only", "passes"];

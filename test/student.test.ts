@@ -301,6 +301,74 @@ describe("make-student on the exercises", () => {
     }
   });
 
+  it("rejects links, folders and files in the way", () => {
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "aekit-student-"));
+    const [first] = exerciseNames();
+    try {
+      // a folder where a notebook goes: rejected before anything is written
+      const withFolder = path.join(scratch, "folder");
+      fs.mkdirSync(path.join(withFolder, first), { recursive: true });
+      assert.throws(
+        () => writeStudentNotebooks(EXERCISES, withFolder, () => {}),
+        /contains ex1-kl-sparsity\.ipynb, which make-student did not write/,
+      );
+      assert.deepEqual(fs.readdirSync(withFolder), [first]);
+
+      // a student notebook replaced by a link to a file elsewhere
+      const elsewhere = path.join(scratch, "mywork.ipynb");
+      fs.writeFileSync(elsewhere, "my answer");
+      const withLink = path.join(scratch, "link");
+      writeStudentNotebooks(EXERCISES, withLink, () => {});
+      fs.rmSync(path.join(withLink, first));
+      fs.symlinkSync(elsewhere, path.join(withLink, first));
+      assert.throws(
+        () => writeStudentNotebooks(EXERCISES, withLink, () => {}),
+        /would be written through a symbolic link that leads outside --out/,
+      );
+      assert.equal(fs.readFileSync(elsewhere, "utf8"), "my answer");
+
+      // --out that is a file
+      assert.throws(
+        () => writeStudentNotebooks(EXERCISES, elsewhere, () => {}),
+        /--out .*mywork\.ipynb is a file; choose a folder/,
+      );
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps a stale entry reached through a link", () => {
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "aekit-student-"));
+    try {
+      const outside = path.join(scratch, "outside");
+      fs.mkdirSync(outside);
+      const victim = path.join(outside, "victim.ipynb");
+      fs.writeFileSync(victim, "{}");
+      const out = path.join(scratch, "out");
+      writeStudentNotebooks(EXERCISES, out, () => {});
+      fs.symlinkSync(outside, path.join(out, "link"));
+      const manifest = path.join(out, MANIFEST_NAME);
+      const listed = readJson<{ notebooks: Record<string, string> }>(manifest).notebooks;
+      const victimHash = crypto.createHash("sha256").update("{}").digest("hex");
+      fs.writeFileSync(
+        manifest,
+        JSON.stringify({ notebooks: { ...listed, "link/victim.ipynb": victimHash } }),
+      );
+      const lines: string[] = [];
+
+      writeStudentNotebooks(EXERCISES, out, (line) => lines.push(line));
+      assert.equal(fs.readFileSync(victim, "utf8"), "{}");
+      assert.ok(
+        lines.includes(
+          "link/victim.ipynb: kept, because make-student did not write it as it is now",
+        ),
+        lines.join("\n"),
+      );
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
   it("gives each exercise one check cell after its solution", () => {
     for (const name of exerciseNames()) {
       const notebook = readJson<Notebook>(path.join(EXERCISES, name));
