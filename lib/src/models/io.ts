@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { AekitError } from "../core/errors";
+import { AekitError, describeValue } from "../core/errors";
 import { invalid } from "../core/validate";
 import type { Autoencoder } from "./dense";
 
@@ -20,9 +20,21 @@ export async function saveModel(model: tf.LayersModel, dir: string): Promise<voi
   if (typeof dir !== "string" || dir === "") {
     invalid("saveModel", "dir", "be the path of a folder (a non-empty string)", dir);
   }
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
+    throw new AekitError(
+      `saveModel: dir must be the path of a folder, got the existing file ${dir}; ` +
+        "choose a folder path, or remove the file",
+    );
+  }
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
-      fs.mkdirSync(dir, { recursive: true });
+      try {
+        fs.mkdirSync(dir, { recursive: true });
+      } catch (err) {
+        throw new AekitError(
+          `saveModel: failed to create the folder ${dir} (${(err as Error).message})`,
+        );
+      }
       const weightData = artifacts.weightData as ArrayBuffer;
       const manifest = {
         modelTopology: artifacts.modelTopology,
@@ -45,55 +57,181 @@ export async function saveModel(model: tf.LayersModel, dir: string): Promise<voi
   );
 }
 
-interface Manifest {
-  modelTopology?: unknown;
-  weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+// Bytes per element of each dtype a weights manifest may declare
+const BYTES_PER_ELEMENT: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  uint8: 1,
+  float16: 2,
+};
+
+interface WeightGroup {
+  paths: string[];
+  weights: tf.io.WeightsManifestEntry[];
+}
+
+/** Builds the error for a part of model.json that does not have the expected layout. */
+function manifestError(
+  modelPath: string,
+  part: string,
+  rule: string,
+  value: unknown,
+): AekitError {
+  return new AekitError(
+    `loadModel: ${part} in ${modelPath} must ${rule}, got ${describeValue(value)}; ` +
+      "the file is damaged or not a TensorFlow.js model file, so save the model again",
+  );
+}
+
+/** Checks one weight entry: a name, a shape of sizes and a known dtype. */
+function checkWeightSpec(modelPath: string, where: string, spec: unknown): void {
+  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
+    throw manifestError(modelPath, where, "be an object { name, shape, dtype }", spec);
+  }
+  const { name, shape, dtype } = spec as Partial<tf.io.WeightsManifestEntry>;
+  if (typeof name !== "string") {
+    throw manifestError(modelPath, `${where}.name`, "be a string", name);
+  }
+  const sizesValid =
+    Array.isArray(shape) &&
+    shape.every((size) => Number.isInteger(size) && (size as number) >= 0);
+  if (!sizesValid) {
+    throw manifestError(
+      modelPath,
+      `${where}.shape`,
+      "be an array of integers >= 0",
+      shape,
+    );
+  }
+  if (typeof dtype !== "string" || !(dtype in BYTES_PER_ELEMENT)) {
+    const dtypes = Object.keys(BYTES_PER_ELEMENT).join(", ");
+    throw manifestError(modelPath, `${where}.dtype`, `be one of ${dtypes}`, dtype);
+  }
+}
+
+/**
+ * Reads model.json and checks its layout: an object with a modelTopology and a
+ * weightsManifest of groups, each with weight file paths and weight entries.
+ */
+function readManifest(modelPath: string): { topology: object; groups: WeightGroup[] } {
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(fs.readFileSync(modelPath, "utf8"));
+  } catch (err) {
+    throw new AekitError(
+      `loadModel: ${modelPath} is not valid JSON (${(err as Error).message}); save the model again`,
+    );
+  }
+  if (typeof manifest !== "object" || manifest === null || Array.isArray(manifest)) {
+    throw manifestError(
+      modelPath,
+      "the top-level value",
+      "be an object { modelTopology, weightsManifest }",
+      manifest,
+    );
+  }
+  const { modelTopology, weightsManifest } = manifest as {
+    modelTopology?: unknown;
+    weightsManifest?: unknown;
+  };
+  if (!modelTopology || !Array.isArray(weightsManifest)) {
+    throw new AekitError(
+      `loadModel: ${modelPath} has no modelTopology or weightsManifest; it is not a TensorFlow.js model file`,
+    );
+  }
+
+  weightsManifest.forEach((group: unknown, g) => {
+    const where = `weightsManifest[${g}]`;
+    if (typeof group !== "object" || group === null || Array.isArray(group)) {
+      throw manifestError(modelPath, where, "be an object { paths, weights }", group);
+    }
+    const { paths, weights } = group as { paths?: unknown; weights?: unknown };
+    if (!Array.isArray(paths) || !paths.every((file) => typeof file === "string")) {
+      throw manifestError(
+        modelPath,
+        `${where}.paths`,
+        "be an array of file names",
+        paths,
+      );
+    }
+    if (!Array.isArray(weights)) {
+      const rule = "be an array of weight entries { name, shape, dtype }";
+      throw manifestError(modelPath, `${where}.weights`, rule, weights);
+    }
+    weights.forEach((spec, w) =>
+      checkWeightSpec(modelPath, `${where}.weights[${w}]`, spec),
+    );
+  });
+  return { topology: modelTopology as object, groups: weightsManifest as WeightGroup[] };
+}
+
+/**
+ * Reads the weight files that the manifest names. Each path must stay inside `dir`, so
+ * a model.json cannot make the kit read other files on the machine.
+ */
+function readWeightFiles(dir: string, groups: WeightGroup[]): Buffer {
+  const root = path.resolve(dir);
+  const buffers = groups.flatMap((group) =>
+    group.paths.map((file) => {
+      const full = path.resolve(root, file);
+      const relative = path.relative(root, full);
+      if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) {
+        throw new AekitError(
+          `loadModel: weight file ${JSON.stringify(file)} named in ${MODEL_FILE} must be ` +
+            `inside the model folder ${dir}, got ${full}; keep the weight files next to ${MODEL_FILE}`,
+        );
+      }
+      if (!fs.existsSync(full)) {
+        throw new AekitError(
+          `loadModel: weight file ${full} named in ${MODEL_FILE} is missing`,
+        );
+      }
+      try {
+        return fs.readFileSync(full);
+      } catch (err) {
+        throw new AekitError(
+          `loadModel: failed to read weight file ${full} (${(err as Error).message})`,
+        );
+      }
+    }),
+  );
+  return Buffer.concat(buffers);
+}
+
+/** Checks that every value of the float weights is finite, naming the first bad weight. */
+function checkFiniteWeights(dir: string, weights: tf.NamedTensorMap): void {
+  for (const [name, tensor] of Object.entries(weights)) {
+    if (tensor.dtype !== "float32") continue;
+    const allFinite = tf.tidy(() => tf.isFinite(tensor).all().dataSync()[0]);
+    if (allFinite) continue;
+    const values = tensor.dataSync();
+    const index = values.findIndex((v) => !Number.isFinite(v));
+    throw new AekitError(
+      `loadModel: weight '${name}' in ${dir} must contain only finite values, got ` +
+        `${values[index]} at flat index ${index}; the model diverged before it was saved ` +
+        "or the file is corrupt, so train and save it again",
+    );
+  }
 }
 
 /** Loads a model that saveModel (or tfjs-node's file:// handler) wrote to `dir`. */
 export async function loadModel(dir: string): Promise<tf.LayersModel> {
+  if (typeof dir !== "string" || dir === "") {
+    invalid("loadModel", "dir", "be the path of a folder (a non-empty string)", dir);
+  }
   const modelPath = path.join(dir, MODEL_FILE);
   if (!fs.existsSync(modelPath)) {
     throw new AekitError(
       `loadModel: no ${MODEL_FILE} in ${dir}; save a model there first with saveModel`,
     );
   }
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(fs.readFileSync(modelPath, "utf8")) as Manifest;
-  } catch (err) {
-    throw new AekitError(
-      `loadModel: ${modelPath} is not valid JSON (${(err as Error).message}); save the model again`,
-    );
-  }
-  if (!manifest.modelTopology || !Array.isArray(manifest.weightsManifest)) {
-    throw new AekitError(
-      `loadModel: ${modelPath} has no modelTopology or weightsManifest; it is not a TensorFlow.js model file`,
-    );
-  }
-  const specs = manifest.weightsManifest.flatMap((group) => group.weights);
-  const buffers = manifest.weightsManifest.flatMap((group) =>
-    group.paths.map((file) => {
-      const full = path.join(dir, file);
-      if (!fs.existsSync(full)) {
-        throw new AekitError(
-          `loadModel: weight file ${full} named in ${MODEL_FILE} is missing`,
-        );
-      }
-      return fs.readFileSync(full);
-    }),
-  );
-  const weightData = Buffer.concat(buffers);
-  const bytesPerElement: Record<string, number> = {
-    float32: 4,
-    int32: 4,
-    bool: 1,
-    uint8: 1,
-    float16: 2,
-  };
+  const { topology, groups } = readManifest(modelPath);
+  const specs = groups.flatMap((group) => group.weights);
+  const weightData = readWeightFiles(dir, groups);
   const expected = specs.reduce(
     (sum, spec) =>
-      sum + spec.shape.reduce((a, b) => a * b, 1) * (bytesPerElement[spec.dtype] ?? 4),
+      sum + spec.shape.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT[spec.dtype],
     0,
   );
   if (weightData.length !== expected) {
@@ -106,18 +244,37 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
     weightData.byteOffset,
     weightData.byteOffset + weightData.length,
   );
+
+  // Build the model and set its weights in two steps, so that the model and the decoded
+  // weights can be disposed when either step fails
+  let model: tf.LayersModel;
   try {
-    return await tf.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology: manifest.modelTopology as object,
-        weightSpecs: specs,
-        weightData: arrayBuffer,
-      }),
-    );
+    model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology }));
   } catch (err) {
     throw new AekitError(
       `loadModel: ${modelPath} could not be loaded (${(err as Error).message})`,
     );
+  }
+  let weights: tf.NamedTensorMap = {};
+  try {
+    weights = tf.io.decodeWeights(arrayBuffer, specs);
+    checkFiniteWeights(dir, weights);
+    // Skip optimizer state, because the loaded model has no optimizer to take it
+    const modelWeights = Object.fromEntries(
+      specs
+        .filter((spec) => spec.group !== "optimizer")
+        .map((s) => [s.name, weights[s.name]]),
+    );
+    model.loadWeights(modelWeights);
+    return model;
+  } catch (err) {
+    model.dispose();
+    if (err instanceof AekitError) throw err;
+    throw new AekitError(
+      `loadModel: ${modelPath} could not be loaded (${(err as Error).message})`,
+    );
+  } finally {
+    tf.dispose(weights);
   }
 }
 
