@@ -5,7 +5,13 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import * as tf from "@tensorflow/tfjs";
 import { AekitError } from "../lib/src/core/errors";
-import { encodeIdx, parseIdx, readIdx } from "../lib/src/data/idx";
+import {
+  encodeIdx,
+  parseIdx,
+  readIdx,
+  type IdxArray,
+  type IdxDtype,
+} from "../lib/src/data/idx";
 import { loadFashionMnist, FASHION_MNIST_DIR } from "../lib/src/data/fashion";
 import { loadMnist, loadMnistDigits } from "../lib/src/data/mnist";
 import { splitTrainTest } from "../lib/src/data/images";
@@ -141,6 +147,111 @@ describe("parseIdx", () => {
     assert.throws(
       () => readIdx("/nonexistent/train-images.gz"),
       /readIdx: cannot read \/nonexistent\/train-images\.gz \(no such file\)/,
+    );
+  });
+});
+
+describe("parseIdx errors name the function", () => {
+  it("names parseIdx when called directly", () => {
+    assert.throws(
+      () => parseIdx(idxBytes([0, 0, 8, 0])),
+      /^AekitError: parseIdx: the IDX data declares 0 dimensions/,
+    );
+  });
+
+  it("names readIdx when reading a file", () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "aekit-idx-")), "bad");
+    fs.writeFileSync(file, idxBytes([0, 0, 8, 0]));
+    assert.throws(
+      () => readIdx(file),
+      /^AekitError: readIdx: .*bad declares 0 dimensions/,
+    );
+  });
+
+  it("describes a DataView input", () => {
+    assert.throws(
+      () => parseIdx(new DataView(new ArrayBuffer(4)) as unknown as Uint8Array),
+      /parseIdx: fileBytes must be a Uint8Array or Buffer .*, got a DataView of 4 bytes; wrap it as new Uint8Array\(buffer, byteOffset, byteLength\)$/,
+    );
+  });
+});
+
+describe("encodeIdx checks", () => {
+  it("rejects an unknown dtype", () => {
+    assert.throws(
+      () => encodeIdx({ dtype: "float16" as IdxDtype, shape: [2], data: [1, 2] }),
+      /encodeIdx: dtype must be one of 'uint8', 'int8', 'int16', 'int32', 'float32', 'float64', got "float16"/,
+    );
+  });
+
+  it("rejects a non-object input", () => {
+    assert.throws(
+      () => encodeIdx(null as unknown as IdxArray),
+      /encodeIdx: array must be an object such as \{ dtype: 'uint8', shape: \[2\], data: \[1, 2\] \}, got null/,
+    );
+  });
+
+  const outOfRange: [IdxDtype, number, string][] = [
+    ["uint8", 300, "0, 255"],
+    ["uint8", -1, "0, 255"],
+    ["int8", 128, "-128, 127"],
+    ["int8", -129, "-128, 127"],
+    ["int16", 32768, "-32768, 32767"],
+    ["int16", -32769, "-32768, 32767"],
+    ["int32", 2 ** 31, "-2147483648, 2147483647"],
+    ["int32", -(2 ** 31) - 1, "-2147483648, 2147483647"],
+    ["int32", 1.5, "-2147483648, 2147483647"],
+    ["int32", NaN, "-2147483648, 2147483647"],
+  ];
+  for (const [dtype, value, range] of outOfRange) {
+    it(`rejects ${value} for ${dtype}`, () => {
+      const escaped = range.replace(/[-]/g, "\\-");
+      assert.throws(
+        () => encodeIdx({ dtype, shape: [2], data: [0, value] }),
+        new RegExp(
+          `encodeIdx: data\\[1\\] must be an integer in \\[${escaped}\\] for dtype ${dtype}, got ${value}$`,
+        ),
+      );
+    });
+  }
+
+  it("accepts the bounds of each integer dtype", () => {
+    const bounds: [IdxDtype, number[]][] = [
+      ["uint8", [0, 255]],
+      ["int8", [-128, 127]],
+      ["int16", [-32768, 32767]],
+      ["int32", [-(2 ** 31), 2 ** 31 - 1]],
+    ];
+    for (const [dtype, data] of bounds) {
+      const decoded = parseIdx(encodeIdx({ dtype, shape: [2], data }));
+      assert.deepEqual(Array.from(decoded.data), data, dtype);
+    }
+  });
+
+  for (const [size, rule] of [
+    [-1, "an integer in \\[0, 4294967295\\]"],
+    [1.5, "an integer"],
+    [2 ** 32, "an integer in \\[0, 4294967295\\]"],
+  ] as const) {
+    it(`rejects the shape size ${size}`, () => {
+      assert.throws(
+        () => encodeIdx({ dtype: "uint8", shape: [size], data: [] }),
+        new RegExp(`encodeIdx: shape\\[0\\] must be ${rule}, got ${size}$`),
+      );
+    });
+  }
+
+  it("rejects more than 255 dimensions", () => {
+    assert.throws(
+      () => encodeIdx({ dtype: "uint8", shape: new Array(256).fill(1), data: [1] }),
+      /encodeIdx: shape must be an array of 1 to 255 sizes, got an array of length 256/,
+    );
+  });
+
+  it("rejects data of another length than the shape", () => {
+    assert.throws(
+      () => encodeIdx({ dtype: "uint8", shape: [3], data: [1, 2] }),
+      /encodeIdx: data must have 3 elements, the product of shape \[3\], got an array of length 2/,
     );
   });
 });
