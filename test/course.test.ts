@@ -78,7 +78,7 @@ describe("courseMode and recordMetric", () => {
   it("throws when the band is reversed", () => {
     assert.throws(
       () => recordMetric("loss", 1, { band: [2, 1] }),
-      /recordMetric: band must be \[low, high\] with low <= high, got \[2,1\]/,
+      /recordMetric: band must be \[low, high\] with low <= high, got \[2, 1\]/,
     );
   });
 
@@ -136,6 +136,48 @@ describe("courseMode and recordMetric", () => {
     assert.throws(
       () => assertClaim("loss", 1, "<", "2" as unknown as number),
       /assertClaim: bound must be a number, got "2"/,
+    );
+  });
+
+  it("recordMetric rejects band strings", () => {
+    assert.throws(
+      () => recordMetric("loss", 1, { band: ["0", "5"] as unknown as [number, number] }),
+      /recordMetric: band must be \[low, high\] of two finite numbers, got \["0", "5"\]/,
+    );
+  });
+
+  it("recordMetric rejects a numeric unit", () => {
+    assert.throws(
+      () => recordMetric("loss", 1, { unit: 5 as unknown as string }),
+      /recordMetric: unit must be a string such as 'dB', got 5/,
+    );
+  });
+
+  it("recordMetric rejects null options", () => {
+    assert.throws(
+      () => recordMetric("loss", 1, null as unknown as object),
+      /recordMetric: options must be an object such as \{ unit: 'dB', band: \[5, 7\] \}, got null/,
+    );
+  });
+
+  it("assertClaim rejects an empty description", () => {
+    assert.throws(
+      () => assertClaim("", 1, "<", 2),
+      /^AekitError: assertClaim: description must be a non-empty string, got ""$/,
+    );
+  });
+
+  it("assertClaim names itself for a reversed band", () => {
+    assert.throws(
+      () => assertClaim("loss", 1, "<", 2, { band: [3, 1] }),
+      /^AekitError: assertClaim: band must be \[low, high\] with low <= high, got \[3, 1\]$/,
+    );
+  });
+
+  it("assertClaim rejects null options", () => {
+    assert.throws(
+      () => assertClaim("loss", 1, "<", 2, null as unknown as object),
+      /^AekitError: assertClaim: options must be an object such as \{ unit: 'dB', band: \[5, 7\] \}, got null$/,
     );
   });
 });

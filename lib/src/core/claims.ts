@@ -1,4 +1,4 @@
-import { recordMetric } from "./course";
+import { checkMetricOptions, recordMetric } from "./course";
 import { AekitError, describeValue } from "./errors";
 
 /**
@@ -50,6 +50,11 @@ export function assertClaim(
   bound: number,
   options: ClaimOptions = {},
 ): void {
+  if (typeof description !== "string" || description === "") {
+    throw new AekitError(
+      `assertClaim: description must be a non-empty string, got ${describeValue(description)}`,
+    );
+  }
   if (!COMPARISONS.includes(comparison)) {
     throw new AekitError(
       `assertClaim: comparison must be one of ${COMPARISONS.join(", ")}, got ${describeValue(comparison)}`,
@@ -65,6 +70,7 @@ export function assertClaim(
       `assertClaim: measured value of '${description}' must be a number, got ${describeValue(measured)}`,
     );
   }
+  checkMetricOptions("assertClaim", options);
   const holds =
     Number.isFinite(measured) &&
     (comparison === "<"

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
-import { AekitError } from "./errors";
-import { checkFinite } from "./validate";
+import { AekitError, describeValue } from "./errors";
+import { checkFinite, checkObject, invalid } from "./validate";
 
 /** How much work a notebook does: 'fast' for CI and quick checks, 'full' for the lecture's numbers. */
 export type CourseMode = "fast" | "full";
@@ -35,6 +35,50 @@ export interface MetricRecord {
   claim?: { comparison: "<" | "<=" | ">" | ">="; bound: number; holds: boolean };
 }
 
+/** The options of a metric that recordMetric and assertClaim both take. */
+export interface MetricOptions {
+  /** The unit of the value, such as "dB". */
+  unit?: string;
+  /** The range [low, high] the value is expected in. */
+  band?: [number, number];
+}
+
+function formatBand(band: unknown): string {
+  return Array.isArray(band)
+    ? `[${band.map(describeValue).join(", ")}]`
+    : describeValue(band);
+}
+
+/**
+ * Checks the options of a metric: an object whose unit, when given, is a string and
+ * whose band, when given, is [low, high] of finite numbers with low <= high.
+ */
+export function checkMetricOptions(
+  fn: string,
+  options: unknown,
+): asserts options is MetricOptions {
+  checkObject(fn, "options", options, "{ unit: 'dB', band: [5, 7] }");
+  const { unit, band } = options as { unit?: unknown; band?: unknown };
+  if (unit !== undefined && typeof unit !== "string") {
+    invalid(fn, "unit", "be a string such as 'dB'", unit);
+  }
+  if (band === undefined) return;
+  const finitePair =
+    Array.isArray(band) &&
+    band.length === 2 &&
+    band.every((bound) => typeof bound === "number" && Number.isFinite(bound));
+  if (!finitePair) {
+    throw new AekitError(
+      `${fn}: band must be [low, high] of two finite numbers, got ${formatBand(band)}`,
+    );
+  }
+  if (band[0] > band[1]) {
+    throw new AekitError(
+      `${fn}: band must be [low, high] with low <= high, got ${formatBand(band)}`,
+    );
+  }
+}
+
 /**
  * Records a key result of a notebook (name, value, unit and the current mode), printing it
  * and appending it as one JSON line to the file named by AEKIT_METRICS_FILE when set.
@@ -42,9 +86,7 @@ export interface MetricRecord {
 export function recordMetric(
   name: string,
   value: number,
-  options: {
-    unit?: string;
-    band?: [number, number];
+  options: MetricOptions & {
     /** Set by assertClaim, which records its claim with the value. */
     claim?: MetricRecord["claim"];
     /** Records without printing; assertClaim prints its own line. */
@@ -57,14 +99,8 @@ export function recordMetric(
     );
   }
   checkFinite("recordMetric", "value", value);
+  checkMetricOptions("recordMetric", options);
   const band = options.band;
-  if (band !== undefined) {
-    if (!Array.isArray(band) || band.length !== 2 || !(band[0] <= band[1])) {
-      throw new AekitError(
-        `recordMetric: band must be [low, high] with low <= high, got ${JSON.stringify(band)}`,
-      );
-    }
-  }
   const record: MetricRecord = {
     name,
     value,
