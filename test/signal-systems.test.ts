@@ -151,6 +151,20 @@ describe("impulseResponse and stepResponse", () => {
     );
   });
 
+  it("throws when n exceeds 2^26", () => {
+    for (const [name, probe] of [
+      ["impulseResponse", impulseResponse],
+      ["stepResponse", stepResponse],
+    ] as const) {
+      assert.throws(
+        () => probe((x) => x, 2 ** 27 + 10),
+        new RegExp(
+          `^AekitError: ${name}: n must be at most 67108864 \\(2\\^26, the longest array the kit builds\\), got 134217738$`,
+        ),
+      );
+    }
+  });
+
   it("throws when n is a string", () => {
     assert.throws(
       () => impulseResponse(squaring, "8" as unknown as number),

@@ -1,5 +1,5 @@
 import { makeRng, randomNormal, type Rng } from "../core/random";
-import { checkFinite, checkInteger, invalid } from "../core/validate";
+import { MAX_ARRAY_LENGTH, checkFinite, checkInteger, invalid } from "../core/validate";
 import { invalidDescribed, readSignal } from "./input";
 
 /**
@@ -64,6 +64,20 @@ function readProbeOptions(fn: string, options: unknown, minLength: number): Prob
   return { trials, length, tolerance, rng: makeRng(seed) };
 }
 
+/** Checks the number of input samples: an integer in [1, MAX_ARRAY_LENGTH]. */
+function checkLength(fn: string, n: unknown): void {
+  const length = checkInteger(fn, "n", n, 1);
+  // Beyond it, copying the signal into a plain array throws a RangeError or aborts Node
+  if (length > MAX_ARRAY_LENGTH) {
+    invalid(
+      fn,
+      "n",
+      `be at most ${MAX_ARRAY_LENGTH} (2^26, the longest array the kit builds)`,
+      length,
+    );
+  }
+}
+
 function checkSystem(fn: string, system: unknown): asserts system is System {
   if (typeof system !== "function") {
     invalid(fn, "system", "be a function from a signal (number[]) to a signal", system);
@@ -121,7 +135,7 @@ function maxAbs(values: Float64Array): number {
  * any input x is the convolution of x with h.
  *
  * @param system - a function from a signal (number[]) to a signal
- * @param n - the number of input samples, an integer >= 1
+ * @param n - the number of input samples, an integer in [1, 2^26]
  * @throws AekitError when `system` is not a function, n is not a positive integer, or the
  *   system returns something other than an array of at least n finite numbers
  *
@@ -132,7 +146,7 @@ function maxAbs(values: Float64Array): number {
  */
 export function impulseResponse(system: System, n: number): number[] {
   checkSystem("impulseResponse", system);
-  checkInteger("impulseResponse", "n", n, 1);
+  checkLength("impulseResponse", n);
 
   const impulse = new Float64Array(n);
   impulse[0] = 1;
@@ -145,7 +159,7 @@ export function impulseResponse(system: System, n: number): number[] {
  * its impulse response.
  *
  * @param system - a function from a signal (number[]) to a signal
- * @param n - the number of input samples, an integer >= 1
+ * @param n - the number of input samples, an integer in [1, 2^26]
  * @throws AekitError when `system` is not a function, n is not a positive integer, or the
  *   system returns something other than an array of at least n finite numbers
  *
@@ -153,7 +167,7 @@ export function impulseResponse(system: System, n: number): number[] {
  */
 export function stepResponse(system: System, n: number): number[] {
   checkSystem("stepResponse", system);
-  checkInteger("stepResponse", "n", n, 1);
+  checkLength("stepResponse", n);
 
   return Array.from(runFullLength("stepResponse", system, new Float64Array(n).fill(1)));
 }
