@@ -483,6 +483,13 @@ describe("toy manifolds", () => {
     );
   });
 
+  it("throws when spiral turns exceed 1e6", () => {
+    assert.throws(
+      () => spiral({ n: 3, turns: 1e308 }),
+      /^AekitError: spiral: turns must be at most 1000000, got 1e\+308$/,
+    );
+  });
+
   it("throws when options is null", () => {
     assert.throws(
       () => spiral(null as unknown as object),

@@ -167,6 +167,20 @@ describe("gridPoints", () => {
     );
   });
 
+  it("throws when max - min overflows", () => {
+    assert.throws(
+      () => gridPoints(-1e308, 1e308, 3),
+      /^AekitError: gridPoints: max - min must be finite, got Infinity \(min -1e\+308, max 1e\+308\); narrow the range$/,
+    );
+  });
+
+  it("throws when the spacing underflows", () => {
+    assert.throws(
+      () => gridPoints(0, 5e-324, 3),
+      /^AekitError: gridPoints: the spacing \(max - min\) \/ \(steps - 1\) must separate neighbouring points, got 0 for min 0, max 5e-324 and 3 steps;/,
+    );
+  });
+
   it("throws when steps is below 2", () => {
     assert.throws(
       () => gridPoints(0, 1, 1),

@@ -52,9 +52,13 @@ export function noisyCircle(options: ManifoldOptions = {}): ManifoldSample {
   return { points, t };
 }
 
+/** The maximum number of turns of `spiral`. */
+const MAX_TURNS = 1e6;
+
 /**
  * Samples an Archimedean spiral r = t / (turns * 2 pi), t in [0, turns * 2 pi], so the
- * radius grows from 0 to 1, plus Gaussian noise.
+ * radius grows from 0 to 1, plus Gaussian noise. `turns` (default 1.5) must be in
+ * (0, 1e6].
  */
 export function spiral(
   options: ManifoldOptions & { turns?: number } = {},
@@ -62,6 +66,9 @@ export function spiral(
   const { n, noise, rng } = readOptions("spiral", options);
   const turns = checkFinite("spiral", "turns", options.turns ?? 1.5);
   if (turns <= 0) invalid("spiral", "turns", "be > 0", turns);
+  // t = turns * 2 pi overflows to Infinity near 2.9e307 turns, which makes every point
+  // NaN. At the cap the arms are already 1 / turns = 1e-6 apart, below a plot's resolution.
+  if (turns > MAX_TURNS) invalid("spiral", "turns", `be at most ${MAX_TURNS}`, turns);
   const tMax = turns * 2 * Math.PI;
   const points: number[][] = [];
   const t: number[] = [];

@@ -48,15 +48,29 @@ export function gridPoints(min: number, max: number, steps: number): number[][] 
   checkFinite(fn, "min", min);
   checkFinite(fn, "max", max);
   if (max <= min) invalid(fn, "max", `be > min (${min})`, max);
+  // -1e308 to 1e308 is a range of Infinity, which would make every point NaN
+  if (!Number.isFinite(max - min)) {
+    throw new AekitError(
+      `${fn}: max - min must be finite, got ${max - min} (min ${min}, max ${max}); ` +
+        "narrow the range",
+    );
+  }
   checkInteger(fn, "steps", steps, 2);
   // the grid has steps^2 points, each a small array of its own, so cap it at MAX_POINTS
   const maxSteps = Math.floor(Math.sqrt(MAX_POINTS));
   if (steps > maxSteps) {
     invalid(fn, "steps", `be at most ${maxSteps}, for at most 2^22 grid points`, steps);
   }
+  const spacing = (max - min) / (steps - 1);
+  if (!(min + spacing > min)) {
+    throw new AekitError(
+      `${fn}: the spacing (max - min) / (steps - 1) must separate neighbouring points, ` +
+        `got ${spacing} for min ${min}, max ${max} and ${steps} steps; widen the range ` +
+        "or use fewer steps",
+    );
+  }
 
   const points: number[][] = [];
-  const spacing = (max - min) / (steps - 1);
   for (let row = 0; row < steps; row++) {
     for (let column = 0; column < steps; column++) {
       points.push([min + column * spacing, min + row * spacing]);
