@@ -386,8 +386,8 @@ describe("loadFashionMnist", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aekit-fashion-"));
     const images = encodeIdx({
       dtype: "uint8",
-      shape: [3, 2, 2],
-      data: new Uint8Array(12),
+      shape: [3, 28, 28],
+      data: new Uint8Array(3 * 28 * 28),
     });
     const labels = encodeIdx({
       dtype: "uint8",
@@ -401,6 +401,44 @@ describe("loadFashionMnist", () => {
       () => loadFashionMnist("test", dir),
       new RegExp(
         `^AekitError: loadFashionMnist: ${labelFile} must contain labels in \\[0, 9\\], got 12 at index 2;`,
+      ),
+    );
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  /** Writes a test split with `images` and matching zero labels into a new folder. */
+  function writeTestSplit(shape: number[]): { dir: string; imageFile: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aekit-fashion-"));
+    const count = shape.reduce((a, b) => a * b, 1);
+    const imageFile = path.join(dir, "t10k-images-idx3-ubyte");
+    fs.writeFileSync(
+      imageFile,
+      encodeIdx({ dtype: "uint8", shape, data: new Uint8Array(count) }),
+    );
+    fs.writeFileSync(
+      path.join(dir, "t10k-labels-idx1-ubyte"),
+      encodeIdx({ dtype: "uint8", shape: [shape[0]], data: new Uint8Array(shape[0]) }),
+    );
+    return { dir, imageFile };
+  }
+
+  it("throws when images are not 28x28", () => {
+    const { dir, imageFile } = writeTestSplit([2, 5, 3]);
+    assert.throws(
+      () => loadFashionMnist("test", dir),
+      new RegExp(
+        `^AekitError: loadFashionMnist: ${imageFile} must contain 28x28 images, got shape \\[2, 5, 3\\];`,
+      ),
+    );
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it("throws when the file has no images", () => {
+    const { dir, imageFile } = writeTestSplit([0, 28, 28]);
+    assert.throws(
+      () => loadFashionMnist("test", dir),
+      new RegExp(
+        `^AekitError: loadFashionMnist: ${imageFile} must contain at least one image, got shape \\[0, 28, 28\\];`,
       ),
     );
     fs.rmSync(dir, { recursive: true });

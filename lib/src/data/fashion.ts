@@ -22,6 +22,9 @@ export const FASHION_CLASSES = [
   "Ankle boot",
 ] as const;
 
+/** The height and width of every Fashion-MNIST image, in pixels. */
+const IMAGE_SIZE = 28;
+
 const FILES = {
   train: ["train-images-idx3-ubyte", "train-labels-idx1-ubyte"],
   test: ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"],
@@ -67,6 +70,19 @@ export function loadFashionMnist(
         `got ${images.dtype} of shape [${images.shape.join(", ")}]`,
     );
   }
+  const [count, height, width] = images.shape;
+  if (height !== IMAGE_SIZE || width !== IMAGE_SIZE) {
+    throw new AekitError(
+      `loadFashionMnist: ${imageFile} must contain ${IMAGE_SIZE}x${IMAGE_SIZE} images, ` +
+        `got shape [${images.shape.join(", ")}]; the file is not a Fashion-MNIST image file`,
+    );
+  }
+  if (count === 0) {
+    throw new AekitError(
+      `loadFashionMnist: ${imageFile} must contain at least one image, ` +
+        `got shape [${images.shape.join(", ")}]; the file is truncated, so download or copy it again`,
+    );
+  }
   if (
     labels.dtype !== "uint8" ||
     labels.shape.length !== 1 ||
@@ -90,9 +106,9 @@ export function loadFashionMnist(
   return {
     images: pixels,
     labels: labels.data as Uint8Array,
-    count: images.shape[0],
-    height: images.shape[1],
-    width: images.shape[2],
+    count,
+    height,
+    width,
     classNames: FASHION_CLASSES,
   };
 }
