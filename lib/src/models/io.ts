@@ -240,10 +240,11 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
         `${expected}; the files are truncated or from different saves`,
     );
   }
+  // Buffers read from files are backed by an ArrayBuffer, never a SharedArrayBuffer
   const arrayBuffer = weightData.buffer.slice(
     weightData.byteOffset,
     weightData.byteOffset + weightData.length,
-  );
+  ) as ArrayBuffer;
 
   // Build the model and set its weights in two steps, so that the model and the decoded
   // weights can be disposed when either step fails
