@@ -391,6 +391,8 @@ export async function trainAutoencoder(
           () => {
             // The gradient tape keeps copies of tensors for the backward pass and frees
             // them after it. A throw here skips that pass, so the copies are freed below.
+            // NOTE: activeTape is engine state, typed in tfjs 4.22 but not documented, so
+            // recheck the leak tests in test/train.test.ts after a tfjs upgrade.
             const tape = tf.engine().state.activeTape;
             try {
               const xBatch = tf.gather(x, batchIndices);
