@@ -418,6 +418,27 @@ describe("matchTemplate normalization", () => {
   });
 });
 
+describe("matchTemplate at extreme magnitudes", () => {
+  // By hand: the windows [1, 2], [2, 3] and [3, 1] of [1, 2, 3, 1] against [1, 3]. Centred,
+  // each is a positive or negative multiple of [-1, 1], so TM_CCOEFF_NORMED is 1, 1, -1.
+  // TM_CCORR_NORMED is (a + 3b) / (sqrt(a^2 + b^2) sqrt(10)) for the window [a, b].
+  const ccorr = [7 / Math.sqrt(50), 11 / Math.sqrt(130), 6 / Math.sqrt(100)];
+
+  for (const scale of [1e150, 1e155, 1e300, 1e-160, 1e-300]) {
+    it(`scores image and template scaled by ${scale} as at scale 1`, () => {
+      const image = [[1, 2, 3, 1].map((v) => v * scale)];
+      const template = [[1, 3].map((v) => v * scale)];
+
+      assertClose(
+        matchTemplate(image, template, "TM_CCOEFF_NORMED")[0],
+        [1, 1, -1],
+        1e-12,
+      );
+      assertClose(matchTemplate(image, template, "TM_CCORR_NORMED")[0], ccorr, 1e-12);
+    });
+  }
+});
+
 describe("matchTemplate output", () => {
   it("has (H - h + 1) x (W - w + 1) entries", () => {
     const scores = matchTemplate(

@@ -100,7 +100,10 @@ function windowTables(grid: Grid, centred: boolean): WindowTables {
  *   This function returns 0 for every undefined score instead, so that a flat template
  *   never reports a match.
  *
- * Rounding can push a score just past -1 or 1, so scores are clamped to [-1, 1].
+ * Rounding can push a score just past -1 or 1, so scores are clamped to [-1, 1]. An
+ * image or template with values beyond 2^300 or all below 2^-300 in magnitude is first
+ * multiplied by a power of two, which changes no score, so that the sums of squares
+ * neither overflow nor underflow.
  *
  * The method follows J. P. Lewis, "Fast Normalized Cross-Correlation", Vision
  * Interface 1995, pp. 120-123. The numerator is one cross-correlation, computed with
@@ -143,9 +146,11 @@ export function matchTemplate<T extends Signal2D>(
 
   const centred = checkedMethod === "TM_CCOEFF_NORMED";
   const rows = a.rows - t.rows + 1;
+  const scaledImage = scaleIntoRange(a);
+  const scaledTemplate = scaleIntoRange(t);
   const cols = a.cols - t.cols + 1;
   const scores = new Float64Array(rows * cols);
-  const templ = centred ? subtractMean(t) : t;
+  const templ = centred ? subtractMean(scaledTemplate) : scaledTemplate;
   let templateEnergy = 0;
   for (const v of templ.data) templateEnergy += v * v;
   const flatTemplate = centred
@@ -155,7 +160,7 @@ export function matchTemplate<T extends Signal2D>(
 
   // Subtracting the image's mean changes no TM_CCOEFF_NORMED score, and keeps the
   // summed-area tables small, which shrinks their rounding error.
-  const z = centred ? subtractMean(a) : a;
+  const z = centred ? subtractMean(scaledImage) : scaledImage;
   const window = { top: t.rows - 1, left: t.cols - 1, rows, cols };
   const numerator = convolveWindow2d(z, rotate180(templ), window, "auto").data;
   const { sums, squares, errorBound } = windowTables(z, centred);
@@ -183,6 +188,27 @@ export function matchTemplate<T extends Signal2D>(
     }
   }
   return toImageOutput(image, { rows, cols, data: scores });
+}
+
+// Squares of values beyond 2^500 overflow to Infinity, and products of values below
+// 2^-500 underflow to 0, in the sums of squares; the limits below leave a wide margin.
+const MAX_SAFE_MAGNITUDE = 2 ** 300;
+const MIN_SAFE_MAGNITUDE = 2 ** -300;
+
+/**
+ * Returns the grid multiplied by a power of two that brings its largest |value| near 1,
+ * or the grid itself when that value is already between 2^-300 and 2^300. Both scores
+ * ignore a positive factor on the image or the template, and a power of two scales
+ * without rounding, so only inputs whose squares would overflow or underflow change.
+ */
+function scaleIntoRange(grid: Grid): Grid {
+  let largest = 0;
+  for (const v of grid.data) largest = Math.max(largest, Math.abs(v));
+  if (largest === 0 || (largest <= MAX_SAFE_MAGNITUDE && largest >= MIN_SAFE_MAGNITUDE))
+    return grid;
+  const factor = 2 ** -Math.round(Math.log2(largest));
+  const data = Float64Array.from(grid.data, (v) => v * factor);
+  return { rows: grid.rows, cols: grid.cols, data };
 }
 
 function subtractMean(grid: Grid): Grid {
