@@ -89,12 +89,25 @@ Options:
                           before the cell until the notebook ends
                           (default: ${DEFAULT_LEAK_THRESHOLD})
   --jobs N                notebooks run in parallel (default: 2)
-  --timeout SECONDS       limit for one notebook (default: 900)
-  --cell-timeout SECONDS  limit for one cell (default: 300)
+  --timeout SECONDS       limit for one notebook (default: 900, 3600 with
+                          --mode full)
+  --cell-timeout SECONDS  limit for one cell (default: 300, 3000 with
+                          --mode full)
   -h, --help              print this help
 
 Environment:
   AEKIT_PYTHON            Python interpreter that has nbclient and nbconvert`;
+
+type CourseMode = "fast" | "full";
+
+/**
+ * Default limits in seconds. Full mode trains notebook 03's 784-1000-500-250-30 network,
+ * which took 28 minutes on 2 cores, its longest cell 20 minutes.
+ */
+const DEFAULT_TIMEOUTS: Record<CourseMode, { notebook: number; cell: number }> = {
+  fast: { notebook: 900, cell: 300 },
+  full: { notebook: 3600, cell: 3000 },
+};
 
 /** Seconds an executor gets beyond --timeout to shut its kernel down before it is killed. */
 const BACKSTOP_GRACE_SECONDS = 30;
@@ -255,8 +268,8 @@ function parseOptions(argv: string[]): Options | null {
         "no-typecheck": { type: "boolean", default: false },
         "leak-threshold": { type: "string", default: String(DEFAULT_LEAK_THRESHOLD) },
         jobs: { type: "string", default: "2" },
-        timeout: { type: "string", default: "900" },
-        "cell-timeout": { type: "string", default: "300" },
+        timeout: { type: "string" },
+        "cell-timeout": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -288,8 +301,14 @@ function parseOptions(argv: string[]): Options | null {
     typecheck: !values["no-typecheck"],
     leakThreshold: Number(leakThreshold),
     jobs: parsePositiveInteger("jobs", values.jobs),
-    timeoutSeconds: parsePositiveInteger("timeout", values.timeout),
-    cellTimeoutSeconds: parsePositiveInteger("cell-timeout", values["cell-timeout"]),
+    timeoutSeconds: parsePositiveInteger(
+      "timeout",
+      values.timeout ?? String(DEFAULT_TIMEOUTS[values.mode as CourseMode].notebook),
+    ),
+    cellTimeoutSeconds: parsePositiveInteger(
+      "cell-timeout",
+      values["cell-timeout"] ?? String(DEFAULT_TIMEOUTS[values.mode as CourseMode].cell),
+    ),
   };
   if (options.out === options.dir) {
     throw new UsageError(
