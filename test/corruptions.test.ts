@@ -9,48 +9,7 @@ import {
   maskingNoise,
   saltAndPepperNoise,
 } from "../lib/src/data/corruptions";
-
-/**
- * Relative tolerance of a result by the precision it was computed in: about 80 units in
- * the last place of float32 (TensorFlow.js tensors) and about 4500 of float64 (ml-matrix
- * and plain JavaScript numbers).
- */
-const TOLERANCE = { float32: 1e-5, float64: 1e-12 } as const;
-type Precision = keyof typeof TOLERANCE;
-type Numbers = number | ArrayLike<number> | readonly Numbers[];
-
-function flatten(value: Numbers): number[] {
-  if (typeof value === "number") return [value];
-  return Array.from(value as ArrayLike<Numbers>).flatMap((entry) => flatten(entry));
-}
-
-/**
- * Asserts that every entry of `actual` is within TOLERANCE[precision] * max(|expected|,
- * scale) of `expected`. The default scale 1 bounds the absolute error of values below 1;
- * scale 0 makes the check purely relative.
- */
-function assertClose(
-  actual: Numbers,
-  expected: Numbers,
-  precision: Precision,
-  scale = 1,
-): void {
-  const got = flatten(actual);
-  const want = flatten(expected);
-  assert.equal(
-    got.length,
-    want.length,
-    `expected ${want.length} values, got ${got.length}`,
-  );
-  want.forEach((value, i) => {
-    const allowed = TOLERANCE[precision] * Math.max(Math.abs(value), scale);
-    const error = Math.abs(got[i] - value);
-    assert.ok(
-      error <= allowed,
-      `entry ${i}: got ${got[i]}, expected ${value} (error ${error} > ${allowed})`,
-    );
-  });
-}
+import { assertWithinPrecision } from "./helpers";
 
 /**
  * Statistics are checked within 5 standard deviations of their expected value. For a
@@ -181,7 +140,7 @@ describe("corrupt", () => {
     it(`gives a tensor the noise of its rows, kind=${kind}`, () => {
       const x = uniformRows(8, 10, 7);
       const options = { kind, level: LEVELS[kind], seed: 8 };
-      assertClose(
+      assertWithinPrecision(
         corruptTensor(x, (t) => corrupt(t, options)),
         corrupt(x, options),
         "float32",

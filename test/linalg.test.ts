@@ -4,48 +4,7 @@ import { principalAngles } from "../lib/src/linalg/angles";
 import { loadMnistDigits } from "../lib/src/data/mnist";
 import { FlatMatrix } from "../lib/src/linalg/dense";
 import { pca } from "../lib/src/linalg/pca";
-
-/**
- * Relative tolerance of a result by the precision it was computed in: about 80 units in
- * the last place of float32 (TensorFlow.js tensors) and about 4500 of float64 (ml-matrix
- * and plain JavaScript numbers).
- */
-const TOLERANCE = { float32: 1e-5, float64: 1e-12 } as const;
-type Precision = keyof typeof TOLERANCE;
-type Numbers = number | ArrayLike<number> | readonly Numbers[];
-
-function flatten(value: Numbers): number[] {
-  if (typeof value === "number") return [value];
-  return Array.from(value as ArrayLike<Numbers>).flatMap((entry) => flatten(entry));
-}
-
-/**
- * Asserts that every entry of `actual` is within TOLERANCE[precision] * max(|expected|,
- * scale) of `expected`. The default scale 1 bounds the absolute error of values below 1;
- * scale 0 makes the check purely relative.
- */
-function assertClose(
-  actual: Numbers,
-  expected: Numbers,
-  precision: Precision,
-  scale = 1,
-): void {
-  const got = flatten(actual);
-  const want = flatten(expected);
-  assert.equal(
-    got.length,
-    want.length,
-    `expected ${want.length} values, got ${got.length}`,
-  );
-  want.forEach((value, i) => {
-    const allowed = TOLERANCE[precision] * Math.max(Math.abs(value), scale);
-    const error = Math.abs(got[i] - value);
-    assert.ok(
-      error <= allowed,
-      `entry ${i}: got ${got[i]}, expected ${value} (error ${error} > ${allowed})`,
-    );
-  });
-}
+import { assertWithinPrecision } from "./helpers";
 
 function transpose(rows: number[][]): number[][] {
   return rows[0].map((_, j) => rows.map((row) => row[j]));
@@ -150,30 +109,34 @@ function mixColumns(rows: number[][], angle = 0.7): number[][] {
 describe("pca", () => {
   it("matches numpy's SVD on a 6x4 matrix", () => {
     const result = pca(PCA_X, 3);
-    assertClose(result.mean, PCA_X_MEAN, "float64");
-    assertClose(result.components, PCA_X_COMPONENTS, "float64");
-    assertClose(result.explainedVariance, PCA_X_VARIANCE, "float64");
-    assertClose(result.explainedVarianceRatio, PCA_X_RATIO, "float64");
-    assertClose(result.transform(PCA_X.slice(0, 2)), PCA_X_CODES_FIRST_TWO, "float64");
+    assertWithinPrecision(result.mean, PCA_X_MEAN, "float64");
+    assertWithinPrecision(result.components, PCA_X_COMPONENTS, "float64");
+    assertWithinPrecision(result.explainedVariance, PCA_X_VARIANCE, "float64");
+    assertWithinPrecision(result.explainedVarianceRatio, PCA_X_RATIO, "float64");
+    assertWithinPrecision(
+      result.transform(PCA_X.slice(0, 2)),
+      PCA_X_CODES_FIRST_TWO,
+      "float64",
+    );
   });
 
   it("matches numpy on 1000 real digits", () => {
     const { components, explainedVarianceRatio } = pca(digitCrops(), 5);
-    assertClose(explainedVarianceRatio, DIGITS_RATIO, "float64");
+    assertWithinPrecision(explainedVarianceRatio, DIGITS_RATIO, "float64");
     components.forEach((component, c) => {
       const largest = component.reduce(
         (best, v, j) => (Math.abs(v) > Math.abs(component[best]) ? j : best),
         0,
       );
       assert.equal(largest, DIGITS_LARGEST_INDEX[c], `largest entry of component ${c}`);
-      assertClose(component[largest], DIGITS_LARGEST_ENTRY[c], "float64");
+      assertWithinPrecision(component[largest], DIGITS_LARGEST_ENTRY[c], "float64");
     });
   });
 
   it("matches numpy with fewer samples than features", () => {
     const result = pca(WIDE_X, 2);
-    assertClose(result.components, WIDE_X_COMPONENTS, "float64");
-    assertClose(result.explainedVarianceRatio, WIDE_X_RATIO, "float64");
+    assertWithinPrecision(result.components, WIDE_X_COMPONENTS, "float64");
+    assertWithinPrecision(result.explainedVarianceRatio, WIDE_X_RATIO, "float64");
   });
 
   it("returns orthonormal components", () => {
@@ -181,7 +144,7 @@ describe("pca", () => {
     const gram = components.map((a) =>
       components.map((b) => a.reduce((s, v, j) => s + v * b[j], 0)),
     );
-    assertClose(
+    assertWithinPrecision(
       gram,
       [0, 1, 2, 3].map((i) => [0, 1, 2, 3].map((j) => (i === j ? 1 : 0))),
       "float64",
@@ -205,7 +168,7 @@ describe("pca", () => {
       .forEach((ratio, i) =>
         assert.ok(ratio <= ratios[i], `ratio ${i + 1} > ratio ${i}`),
       );
-    assertClose(
+    assertWithinPrecision(
       ratios.reduce((a, b) => a + b, 0),
       1,
       "float64",
@@ -214,18 +177,22 @@ describe("pca", () => {
 
   it("reconstructs X exactly with k = features", () => {
     const result = pca(PCA_X, 4);
-    assertClose(result.inverseTransform(result.transform(PCA_X)), PCA_X, "float64");
+    assertWithinPrecision(
+      result.inverseTransform(result.transform(PCA_X)),
+      PCA_X,
+      "float64",
+    );
   });
 
   it("gives the same result for a FlatMatrix and a tensor", () => {
     const data = Float64Array.from(PCA_X.flat());
     const fromFlat = pca({ data, shape: [6, 4] }, 3);
-    assertClose(fromFlat.components, PCA_X_COMPONENTS, "float64");
+    assertWithinPrecision(fromFlat.components, PCA_X_COMPONENTS, "float64");
     const x = tf.tensor2d(PCA_X);
     // the tensor is float32, so its entries (all exact in float32) give float64 results
     const fromTensor = pca(x, 3);
     x.dispose();
-    assertClose(fromTensor.components, PCA_X_COMPONENTS, "float64");
+    assertWithinPrecision(fromTensor.components, PCA_X_COMPONENTS, "float64");
   });
 
   it("returns the kind of matrix it transforms", () => {
@@ -237,15 +204,15 @@ describe("pca", () => {
     const flatCodes = result.transform(flat);
     assert.ok(flatCodes.data instanceof Float32Array);
     assert.deepEqual(flatCodes.shape, [2, 3]);
-    assertClose(flatCodes.data, PCA_X_CODES_FIRST_TWO, "float32");
+    assertWithinPrecision(flatCodes.data, PCA_X_CODES_FIRST_TWO, "float32");
 
     const before = tf.memory().numTensors;
     const x = tf.tensor2d(PCA_X.slice(0, 2));
     const codes = result.transform(x);
     assert.deepEqual(codes.shape, [2, 3]);
-    assertClose(codes.arraySync(), PCA_X_CODES_FIRST_TWO, "float32");
+    assertWithinPrecision(codes.arraySync(), PCA_X_CODES_FIRST_TWO, "float32");
     const back = result.inverseTransform(codes);
-    assertClose(
+    assertWithinPrecision(
       back.arraySync(),
       result.inverseTransform(PCA_X_CODES_FIRST_TWO),
       "float32",
@@ -370,7 +337,7 @@ describe("principalAngles", () => {
       [0, Math.cos(theta)],
       [0, Math.sin(theta)],
     ];
-    assertClose(principalAngles(xyPlane, tilted), [theta, 0], "float64");
+    assertWithinPrecision(principalAngles(xyPlane, tilted), [theta, 0], "float64");
   });
 
   it("keeps the digits of a tiny angle next to a large one", () => {
@@ -390,26 +357,26 @@ describe("principalAngles", () => {
       [0, Math.sin(large)],
     ]);
     const angles = principalAngles(A, B);
-    assertClose(angles[0], large, "float64");
-    assertClose(angles[1], small, "float64", 0);
+    assertWithinPrecision(angles[0], large, "float64");
+    assertWithinPrecision(angles[1], small, "float64", 0);
   });
 
   it("matches scipy on a random pair", () => {
-    assertClose(principalAngles(RANDOM_A, RANDOM_B), RANDOM_ANGLES, "float64");
+    assertWithinPrecision(principalAngles(RANDOM_A, RANDOM_B), RANDOM_ANGLES, "float64");
   });
 
   it("is symmetric in A and B", () => {
-    assertClose(principalAngles(RANDOM_B, RANDOM_A), RANDOM_ANGLES, "float64");
+    assertWithinPrecision(principalAngles(RANDOM_B, RANDOM_A), RANDOM_ANGLES, "float64");
   });
 
   it("uses the rank of a rank-deficient A", () => {
     const A = RANDOM_A.map((row) => [row[0], 2 * row[0], row[1]]);
-    assertClose(principalAngles(A, RANDOM_B), RANK_2_ANGLES, "float64");
+    assertWithinPrecision(principalAngles(A, RANDOM_B), RANK_2_ANGLES, "float64");
   });
 
   it("returns zeros for two bases of one subspace", () => {
     const basis = RANDOM_A.map((row) => [row[0], row[1]]);
-    assertClose(principalAngles(basis, mixColumns(basis)), [0, 0], "float64");
+    assertWithinPrecision(principalAngles(basis, mixColumns(basis)), [0, 0], "float64");
   });
 
   it("returns pi/2 for orthogonal subspaces", () => {
@@ -425,7 +392,7 @@ describe("principalAngles", () => {
       [1, 0],
       [0, 1],
     ];
-    assertClose(principalAngles(A, B), [Math.PI / 2, Math.PI / 2], "float64");
+    assertWithinPrecision(principalAngles(A, B), [Math.PI / 2, Math.PI / 2], "float64");
   });
 
   it("returns no angles for a zero matrix", () => {
@@ -436,7 +403,7 @@ describe("principalAngles", () => {
     const before = tf.memory().numTensors;
     const [A, B] = [tf.tensor2d(RANDOM_A), tf.tensor2d(RANDOM_B)];
     // the inputs are rounded to float32, so the angles are float32-accurate
-    assertClose(principalAngles(A, B), RANDOM_ANGLES, "float32");
+    assertWithinPrecision(principalAngles(A, B), RANDOM_ANGLES, "float32");
     tf.dispose([A, B]);
     assert.equal(tf.memory().numTensors, before);
   });
@@ -446,7 +413,7 @@ describe("principalAngles", () => {
       [1, 0, 1, 2],
       [0, 1, 1, 3],
     ];
-    assertClose(principalAngles(A, [[1], [0]]), [0], "float64");
+    assertWithinPrecision(principalAngles(A, [[1], [0]]), [0], "float64");
   });
 
   it("throws when A and B have different numbers of rows", () => {
@@ -481,7 +448,7 @@ describe("pca and principalAngles together", () => {
         points.push(u.map((ui, j) => 3 * a * ui + b * v[j] + j + 1));
     }
     const { components } = pca(points, 2);
-    assertClose(
+    assertWithinPrecision(
       principalAngles(transpose(components), transpose([u, v])),
       [0, 0],
       "float64",

@@ -3,48 +3,7 @@ import assert from "node:assert/strict";
 import { contractivePenalty } from "../lib/src/losses/contractive";
 import { mse, psnr } from "../lib/src/losses/reconstruction";
 import { klSparsityPenalty, l1ActivityPenalty } from "../lib/src/losses/sparsity";
-
-/**
- * Relative tolerance of a result by the precision it was computed in: about 80 units in
- * the last place of float32 (TensorFlow.js tensors) and about 4500 of float64 (ml-matrix
- * and plain JavaScript numbers).
- */
-const TOLERANCE = { float32: 1e-5, float64: 1e-12 } as const;
-type Precision = keyof typeof TOLERANCE;
-type Numbers = number | ArrayLike<number> | readonly Numbers[];
-
-function flatten(value: Numbers): number[] {
-  if (typeof value === "number") return [value];
-  return Array.from(value as ArrayLike<Numbers>).flatMap((entry) => flatten(entry));
-}
-
-/**
- * Asserts that every entry of `actual` is within TOLERANCE[precision] * max(|expected|,
- * scale) of `expected`. The default scale 1 bounds the absolute error of values below 1;
- * scale 0 makes the check purely relative.
- */
-function assertClose(
-  actual: Numbers,
-  expected: Numbers,
-  precision: Precision,
-  scale = 1,
-): void {
-  const got = flatten(actual);
-  const want = flatten(expected);
-  assert.equal(
-    got.length,
-    want.length,
-    `expected ${want.length} values, got ${got.length}`,
-  );
-  want.forEach((value, i) => {
-    const allowed = TOLERANCE[precision] * Math.max(Math.abs(value), scale);
-    const error = Math.abs(got[i] - value);
-    assert.ok(
-      error <= allowed,
-      `entry ${i}: got ${got[i]}, expected ${value} (error ${error} > ${allowed})`,
-    );
-  });
-}
+import { assertWithinPrecision } from "./helpers";
 
 /** Runs `compute`, reads and disposes its scalar, and asserts that no tensor leaked. */
 function readScalarWithoutLeaks(compute: () => tf.Scalar): number {
@@ -99,9 +58,9 @@ describe("klSparsityPenalty", () => {
   it("matches the formula by hand for rho = 0.5", () => {
     // KL(0.5 || 0.5) = 0 and KL(0.5 || 0.25) = 0.5 ln(0.5 / 0.25) + 0.5 ln(0.5 / 0.75)
     const expected = 0.5 * Math.log(2) + 0.5 * Math.log(2 / 3);
-    assertClose(klSparsityPenalty(0.5, [0.5, 0.25]), expected, "float64");
+    assertWithinPrecision(klSparsityPenalty(0.5, [0.5, 0.25]), expected, "float64");
     const rhoHat = tf.tensor1d([0.5, 0.25]);
-    assertClose(
+    assertWithinPrecision(
       readScalarWithoutLeaks(() => klSparsityPenalty(0.5, rhoHat)),
       expected,
       "float32",
@@ -110,12 +69,12 @@ describe("klSparsityPenalty", () => {
   });
 
   it("matches numpy, finite at rhoHat 0 and 1", () => {
-    assertClose(klSparsityPenalty(RHO, RHO_HAT), KL_SUM, "float64");
+    assertWithinPrecision(klSparsityPenalty(RHO, RHO_HAT), KL_SUM, "float64");
     RHO_HAT.forEach((rhoHat, j) =>
-      assertClose(klSparsityPenalty(RHO, [rhoHat]), KL_PER_UNIT[j], "float64"),
+      assertWithinPrecision(klSparsityPenalty(RHO, [rhoHat]), KL_PER_UNIT[j], "float64"),
     );
     const rhoHat = tf.tensor1d(RHO_HAT);
-    assertClose(
+    assertWithinPrecision(
       readScalarWithoutLeaks(() => klSparsityPenalty(RHO, rhoHat)),
       KL_SUM,
       "float32",
@@ -134,7 +93,7 @@ describe("klSparsityPenalty", () => {
     assert.equal(tf.memory().numTensors, before);
     // d/dr KL(rho || r) = -rho / r + (1 - rho) / (1 - r). The clamp makes it 0 at r = 0 and 1.
     const expected = [0.1, 0.5, 0.9].map((r) => -RHO / r + (1 - RHO) / (1 - r));
-    assertClose(values.slice(0, 3), expected, "float32");
+    assertWithinPrecision(values.slice(0, 3), expected, "float32");
     assert.deepEqual(values.slice(3), [0, 0]);
   });
 
@@ -185,7 +144,7 @@ describe("l1ActivityPenalty", () => {
     ];
     assert.equal(l1ActivityPenalty(h), (1 + 2 + 3 + 0) / 2);
     const tensor = tf.tensor2d(h);
-    assertClose(
+    assertWithinPrecision(
       readScalarWithoutLeaks(() => l1ActivityPenalty(tensor)),
       3,
       "float32",
@@ -198,7 +157,11 @@ describe("l1ActivityPenalty", () => {
       [0.5, -0.25, 1],
       [-2, 0, 0.75],
     ];
-    assertClose(l1ActivityPenalty([...h, ...h]), l1ActivityPenalty(h), "float64");
+    assertWithinPrecision(
+      l1ActivityPenalty([...h, ...h]),
+      l1ActivityPenalty(h),
+      "float64",
+    );
   });
 
   it("sums over every axis after the first of a rank-3 tensor", () => {
@@ -212,7 +175,7 @@ describe("l1ActivityPenalty", () => {
         [0, -4],
       ],
     ]);
-    assertClose(
+    assertWithinPrecision(
       readScalarWithoutLeaks(() => l1ActivityPenalty(h)),
       (4 + 4) / 2,
       "float32",
@@ -256,7 +219,7 @@ describe("contractivePenalty", () => {
       tf.tensor1d([0, 0]),
       tf.tensor2d([[0, 0]]),
     ];
-    assertClose(
+    assertWithinPrecision(
       readScalarWithoutLeaks(() => contractivePenalty(W, b, x)),
       0.0625 * (10 + 20),
       "float32",
@@ -270,7 +233,7 @@ describe("contractivePenalty", () => {
       tf.tensor1d(CONTRACTIVE_B),
       tf.tensor2d(CONTRACTIVE_X),
     ];
-    assertClose(
+    assertWithinPrecision(
       readScalarWithoutLeaks(() => contractivePenalty(W, b, x)),
       CONTRACTIVE_VALUE,
       "float32",
@@ -298,7 +261,7 @@ describe("contractivePenalty", () => {
       norm.dispose();
     }
     const value = readScalarWithoutLeaks(() => contractivePenalty(W, b, x));
-    assertClose(value, squaredNorms / batch, "float32");
+    assertWithinPrecision(value, squaredNorms / batch, "float32");
     tf.dispose([W, b, x]);
   });
 
@@ -333,8 +296,8 @@ describe("contractivePenalty", () => {
         );
       return (at(step) - at(-step)) / (2 * step);
     });
-    assertClose(gradW, numericW, "float32");
-    assertClose(gradB, numericB, "float32");
+    assertWithinPrecision(gradW, numericW, "float32");
+    assertWithinPrecision(gradB, numericB, "float32");
   });
 
   it("throws when W is not 2-D", () => {
@@ -391,7 +354,7 @@ describe("mse and psnr", () => {
     assert.equal(mse(clean, noisy), expectedMse);
     assert.equal(mse([0, 1], [1, 1]), 0.5);
     const [a, b] = [tf.tensor2d(clean), tf.tensor2d(noisy)];
-    assertClose(
+    assertWithinPrecision(
       readScalarWithoutLeaks(() => mse(a, b)),
       expectedMse,
       "float32",
@@ -400,9 +363,13 @@ describe("mse and psnr", () => {
   });
 
   it("computes psnr in decibels for pixels in [0, 1] and [0, 255]", () => {
-    assertClose(psnr(clean, noisy), 10 * Math.log10(1 / expectedMse), "float64");
+    assertWithinPrecision(
+      psnr(clean, noisy),
+      10 * Math.log10(1 / expectedMse),
+      "float64",
+    );
     // MSE = (10^2 + 5^2) / 2 = 62.5
-    assertClose(
+    assertWithinPrecision(
       psnr([0, 255], [10, 250], 255),
       10 * Math.log10((255 * 255) / 62.5),
       "float64",
@@ -412,7 +379,7 @@ describe("mse and psnr", () => {
   it("gives the same psnr for tensors without leaks", () => {
     const before = tf.memory().numTensors;
     const [a, b] = [tf.tensor2d(clean), tf.tensor2d(noisy)];
-    assertClose(psnr(a, b), psnr(clean, noisy), "float32");
+    assertWithinPrecision(psnr(a, b), psnr(clean, noisy), "float32");
     tf.dispose([a, b]);
     assert.equal(tf.memory().numTensors, before);
   });
