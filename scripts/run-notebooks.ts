@@ -40,6 +40,7 @@ import {
   readMetricsFile,
   type MetricRow,
 } from "./metrics";
+import type { CourseMode } from "../lib/src/core/course";
 import { foldersOverlap, isInside, realPath, staysInside } from "./paths";
 import {
   formatDiagnostic,
@@ -97,8 +98,6 @@ Options:
 
 Environment:
   AEKIT_PYTHON            Python interpreter that has nbclient and nbconvert`;
-
-type CourseMode = "fast" | "full";
 
 /**
  * Default limits in seconds. Full mode trains notebook 03's 784-1000-500-250-30 network,

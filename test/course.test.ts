@@ -131,7 +131,7 @@ describe("courseMode and recordMetric", () => {
   it("rejects an unknown comparison and a bound that is not a number", () => {
     assert.throws(
       () => assertClaim("loss", 1, "=<" as "<=", 2),
-      /assertClaim: comparison must be one of <, <=, >, >=, got "=<"/,
+      /assertClaim: comparison must be one of '<', '<=', '>', '>=', got "=<"/,
     );
     assert.throws(
       () => assertClaim("loss", 1, "<", "2" as unknown as number),

@@ -1,5 +1,6 @@
 import { checkMetricOptions, recordMetric } from "./course";
-import { AekitError, describeValue } from "./errors";
+import { AekitError } from "./errors";
+import { checkOneOf, invalid } from "./validate";
 
 /**
  * Checks that a tensor or array has the expected shape, where null matches any size.
@@ -50,27 +51,18 @@ export function assertClaim(
   bound: number,
   options: ClaimOptions = {},
 ): void {
+  const fn = "assertClaim";
   if (typeof description !== "string" || description === "") {
-    throw new AekitError(
-      `assertClaim: description must be a non-empty string, got ${describeValue(description)}`,
-    );
+    invalid(fn, "description", "be a non-empty string", description);
   }
-  if (!COMPARISONS.includes(comparison)) {
-    throw new AekitError(
-      `assertClaim: comparison must be one of ${COMPARISONS.join(", ")}, got ${describeValue(comparison)}`,
-    );
-  }
+  checkOneOf(fn, "comparison", comparison, COMPARISONS);
   if (typeof bound !== "number" || Number.isNaN(bound)) {
-    throw new AekitError(
-      `assertClaim: bound must be a number, got ${describeValue(bound)}`,
-    );
+    invalid(fn, "bound", "be a number", bound);
   }
   if (typeof measured !== "number") {
-    throw new AekitError(
-      `assertClaim: measured value of '${description}' must be a number, got ${describeValue(measured)}`,
-    );
+    invalid(fn, `measured value of '${description}'`, "be a number", measured);
   }
-  checkMetricOptions("assertClaim", options);
+  checkMetricOptions(fn, options);
   const holds =
     Number.isFinite(measured) &&
     (comparison === "<"
