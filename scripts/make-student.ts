@@ -244,7 +244,7 @@ function isOwnUnchanged(
  * paths. `log` receives one line per notebook. A notebook already in `out` is replaced only
  * when an earlier run wrote it and it is unchanged since, and the same rule applies to
  * removing the notebooks that no source produces any more. So a student's work in `out`,
- * including answers typed into a generated notebook, is never overwritten or deleted.
+ * including solutions typed into a generated notebook, is never overwritten or deleted.
  */
 export function writeStudentNotebooks(
   dir: string,

@@ -190,8 +190,8 @@ export function matchTemplate<T extends Signal2D>(
   return toImageOutput(image, { rows, cols, data: scores });
 }
 
-// Squares of values beyond 2^500 overflow to Infinity, and products of values below
-// 2^-500 underflow to 0, in the sums of squares; the limits below leave a wide margin.
+// In the sums of squares, squares of values beyond 2^500 overflow to Infinity and
+// products of values below 2^-500 underflow to 0. The limits below leave a wide margin.
 const MAX_SAFE_MAGNITUDE = 2 ** 300;
 const MIN_SAFE_MAGNITUDE = 2 ** -300;
 
