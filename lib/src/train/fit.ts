@@ -375,7 +375,7 @@ export async function trainAutoencoder(
   const runStart = performance.now();
   let step = 0;
   // Held outside the loop so that an error in any step still releases them
-  let indices: tf.Tensor | null = null;
+  let batch: tf.Tensor[] = [];
   let sums: Record<string, tf.Scalar> = {};
 
   try {
@@ -386,7 +386,12 @@ export async function trainAutoencoder(
       for (let start = 0; start < x.shape[0]; start += batchSize) {
         const size = Math.min(batchSize, x.shape[0] - start);
         const batchIndices = tf.tensor1d(order.subarray(start, start + size), "int32");
-        indices = batchIndices;
+        batch = [batchIndices];
+        // Gathered before the gradient tape starts: on the tape, gather would keep a
+        // copy of all of x for a gradient that nothing uses
+        const xBatch = tf.gather(x, batchIndices);
+        const targetBatch = target === x ? xBatch : tf.gather(target, batchIndices);
+        batch.push(xBatch, targetBatch);
         const cost = optimizer.minimize(
           () => {
             // The gradient tape keeps copies of tensors for the backward pass and frees
@@ -395,8 +400,6 @@ export async function trainAutoencoder(
             // recheck the leak tests in test/train.test.ts after a tfjs upgrade.
             const tape = tf.engine().state.activeTape;
             try {
-              const xBatch = tf.gather(x, batchIndices);
-              const targetBatch = target === x ? xBatch : tf.gather(target, batchIndices);
               const input = options.transformInput
                 ? options.transformInput(xBatch, step)
                 : xBatch;
@@ -418,8 +421,8 @@ export async function trainAutoencoder(
           variables,
         );
         cost?.dispose();
-        batchIndices.dispose();
-        indices = null;
+        tf.dispose(batch);
+        batch = [];
         step++;
       }
       const terms: Record<string, number> = {};
@@ -457,7 +460,7 @@ export async function trainAutoencoder(
     }
   } finally {
     // Disposing a tensor twice is a no-op, so the sums already read are safe to pass
-    (indices as tf.Tensor | null)?.dispose();
+    tf.dispose(batch);
     tf.dispose(Object.values(sums));
     if (!options.optimizer) optimizer.dispose();
   }
