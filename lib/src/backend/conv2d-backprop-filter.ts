@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { AekitError } from "../core/errors";
 import {
+  computeFloat32,
   type KernelArgs,
   registeredKernel,
   requireInput,
@@ -8,6 +9,13 @@ import {
 } from "./kernel-data";
 
 const KERNEL = "Conv2DBackpropFilter";
+
+/**
+ * The largest patch matrix, in float32 values (64 MiB), that the kernel builds to compute
+ * the gradient as one matrix product. Above it the kernel convolves, which needs no
+ * extra memory.
+ */
+export const MAX_PATCH_VALUES = 2 ** 24;
 
 /**
  * Computes the gradient of a 2-D convolution with respect to its filter from the wasm
@@ -24,6 +32,10 @@ const KERNEL = "Conv2DBackpropFilter";
  * [inChannels, filterHeight, filterWidth, outChannels] is transposed back to the filter
  * layout. Rows and columns of x that the forward convolution never read are sliced off
  * first, because that convolution's padding would have to be negative.
+ *
+ * When x or dy has at most 4 channels and the patch matrix of `filterGradientByMatMul`
+ * fits in MAX_PATCH_VALUES, that function computes the gradient instead, as one XNNPACK
+ * matrix product.
  *
  * Supports NHWC data only. The gradient of a forward convolution with dilations above 1
  * is rejected by TensorFlow.js before it reaches this kernel.
@@ -57,6 +69,191 @@ export function conv2dBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
     );
   }
 
+  const patchValues =
+    info.filterHeight *
+    info.filterWidth *
+    Math.min(info.inChannels, info.outChannels) *
+    info.batchSize *
+    Math.max(info.outHeight * info.outWidth, info.inHeight * info.inWidth);
+  // The matrix product won where x or dy had at most 4 channels: 3x3 filters on a batch
+  // of 64 at 28x28 or 14x14, 1 to 32 channels, timed on a 2-core Xeon in Node 20
+  // (1 -> 16 channels 2.3 against 7.3 ms, 32 -> 4 1.9 against 3.0 ms, 16 -> 8 2.6
+  // against 1.9 ms, 32 -> 32 17 against 13 ms).
+  const fewChannels = Math.min(info.inChannels, info.outChannels) <= 4;
+  if (
+    fewChannels &&
+    patchValues <= MAX_PATCH_VALUES &&
+    x.dtype === "float32" &&
+    dy.dtype === "float32"
+  ) {
+    return filterGradientByMatMul(backend, x, dy, info);
+  }
+  return filterGradientByConv2d(backend, x, dy, info);
+}
+
+/**
+ * Computes the filter gradient as a product of a patch matrix with x or dy, whichever
+ * has more channels, through the registered BatchMatMul.
+ *
+ * With fewer input than output channels, row (i, j, c) of the patch matrix contains
+ * x[b, u·s + i − p, v·s + j − p, c] for every output position (b, u, v), and the gradient
+ * [filterHeight·filterWidth·inChannels, outChannels] is that matrix times dy. Otherwise
+ * row (i, j, k) contains dy[b, u, v, k] at the input position (b, u·s + i − p, v·s + j − p)
+ * and zero elsewhere, and the product with x, transposed, is the gradient.
+ */
+export function filterGradientByMatMul(
+  backend: tf.KernelBackend,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const { filterHeight, filterWidth, inChannels, outChannels } = info;
+  const matMul = registeredKernel("BatchMatMul", "wasm");
+  const positions = info.batchSize * info.outHeight * info.outWidth;
+  const pixels = info.batchSize * info.inHeight * info.inWidth;
+  const intermediates: tf.TensorInfo[] = [];
+  try {
+    if (inChannels <= outChannels) {
+      const rows = filterHeight * filterWidth * inChannels;
+      const patches = computeFloat32(backend, [rows, positions], [x], (out, [xValues]) =>
+        fillInputPatches(out, xValues, info),
+      );
+      intermediates.push(patches);
+      const gradient = matMul({
+        inputs: { a: patches, b: { ...dy, shape: [positions, outChannels] } },
+        backend,
+        attrs: { transposeA: false, transposeB: false },
+      });
+      return { ...gradient, shape: info.filterShape };
+    }
+    const rows = filterHeight * filterWidth * outChannels;
+    const shifts = computeFloat32(backend, [rows, pixels], [dy], (out, [dyValues]) =>
+      fillGradientShifts(out, dyValues, info),
+    );
+    intermediates.push(shifts);
+    const swapped = matMul({
+      inputs: { a: shifts, b: { ...x, shape: [pixels, inChannels] } },
+      backend,
+      attrs: { transposeA: false, transposeB: false },
+    });
+    intermediates.push(swapped);
+    return registeredKernel(
+      "Transpose",
+      "wasm",
+    )({
+      inputs: {
+        x: { ...swapped, shape: [filterHeight, filterWidth, outChannels, inChannels] },
+      },
+      backend,
+      attrs: { perm: [0, 1, 3, 2] },
+    });
+  } finally {
+    for (const intermediate of intermediates) backend.disposeData(intermediate.dataId);
+  }
+}
+
+/**
+ * Returns the range [start, end) of output columns v for which v·stride + offset is a
+ * column in [0, size), so that the inner loops below need no bounds checks.
+ */
+function validRange(
+  count: number,
+  stride: number,
+  offset: number,
+  size: number,
+): [number, number] {
+  const start = Math.max(0, Math.ceil(-offset / stride));
+  const end = Math.min(count, Math.ceil((size - offset) / stride));
+  return [start, Math.max(start, end)];
+}
+
+/** Fills row (i, j, c) of `out` with the input values that filter tap (i, j) met. */
+function fillInputPatches(
+  out: Float32Array,
+  x: Float32Array,
+  info: tf.backend_util.Conv2DInfo,
+): void {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } = info;
+  const { strideHeight, strideWidth } = info;
+  const { top, left } = info.padInfo;
+  const step = strideWidth * inChannels;
+  // One fill: a call per short row cost more than the copies
+  out.fill(0);
+  let index = 0;
+  for (let i = 0; i < info.filterHeight; i++) {
+    for (let j = 0; j < info.filterWidth; j++) {
+      const [vStart, vEnd] = validRange(outWidth, strideWidth, j - left, inWidth);
+      for (let c = 0; c < inChannels; c++) {
+        for (let b = 0; b < batchSize; b++) {
+          for (let u = 0; u < outHeight; u++) {
+            const row = u * strideHeight + i - top;
+            if (row < 0 || row >= inHeight) {
+              index += outWidth;
+              continue;
+            }
+            let source =
+              ((b * inHeight + row) * inWidth + vStart * strideWidth + j - left) *
+                inChannels +
+              c;
+            for (let v = vStart; v < vEnd; v++) {
+              out[index + v] = x[source];
+              source += step;
+            }
+            index += outWidth;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Fills row (i, j, k) of `out` with dy[.., k] moved to the input pixels tap (i, j) met. */
+function fillGradientShifts(
+  out: Float32Array,
+  dy: Float32Array,
+  info: tf.backend_util.Conv2DInfo,
+): void {
+  const { batchSize, inHeight, inWidth, outChannels, outHeight, outWidth } = info;
+  const { strideHeight, strideWidth } = info;
+  const { top, left } = info.padInfo;
+  out.fill(0);
+  let index = 0;
+  for (let i = 0; i < info.filterHeight; i++) {
+    for (let j = 0; j < info.filterWidth; j++) {
+      // Output column v met input column v·s + j − p through tap (i, j)
+      const [vStart, vEnd] = validRange(outWidth, strideWidth, j - left, inWidth);
+      for (let k = 0; k < outChannels; k++) {
+        for (let b = 0; b < batchSize; b++) {
+          for (let t = 0; t < inHeight; t++) {
+            const shiftedRow = t + top - i;
+            const u = shiftedRow / strideHeight;
+            if (shiftedRow >= 0 && u < outHeight && shiftedRow % strideHeight === 0) {
+              let source = ((b * outHeight + u) * outWidth + vStart) * outChannels + k;
+              let target = index + vStart * strideWidth + j - left;
+              for (let v = vStart; v < vEnd; v++) {
+                out[target] = dy[source];
+                target += strideWidth;
+                source += outChannels;
+              }
+            }
+            index += inWidth;
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Computes the filter gradient as the stride-1 convolution described at
+ * conv2dBackpropFilterWasm, which needs no memory beyond two transposed copies.
+ */
+export function filterGradientByConv2d(
+  backend: tf.KernelBackend,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
   // Rows [0, rowsRead) and columns [0, colsRead) of x are the ones the forward pass read.
   const { top, left } = info.padInfo;
   const rowsRead = (info.outHeight - 1) * info.strideHeight + info.filterHeight - top;

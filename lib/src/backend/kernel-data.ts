@@ -69,3 +69,69 @@ export function registeredKernel(
   }
   return config.kernelFunc as unknown as SingleOutputKernel;
 }
+
+/**
+ * The two public methods of tfjs-backend-wasm's BackendWasm that give kernels direct
+ * access to tensor memory in the module's heap, without the copy of `readSync`.
+ */
+interface HeapBackend extends tf.KernelBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
+}
+
+function isHeapBackend(backend: tf.KernelBackend): backend is HeapBackend {
+  const candidate = backend as Partial<HeapBackend>;
+  return (
+    typeof candidate.makeOutput === "function" &&
+    typeof candidate.typedArrayFromHeap === "function"
+  );
+}
+
+/**
+ * Returns the wasm backend's heap as `backend`'s interface for direct memory access, or
+ * throws an AekitError naming `kernelName` on a backend without one.
+ */
+export function heapBackend(backend: tf.KernelBackend, kernelName: string): HeapBackend {
+  if (!isHeapBackend(backend)) {
+    throw new AekitError(
+      `${kernelName}: the kit's version of this kernel runs on the 'wasm' backend only, ` +
+        "because it reads tensor memory in place; register it for 'wasm' alone",
+    );
+  }
+  return backend;
+}
+
+/**
+ * Returns a view of `info`'s values in the wasm heap. The view is valid until the next
+ * allocation on the backend, which may grow the heap and detach it, so allocate every
+ * output before taking views.
+ */
+export function heapView(backend: HeapBackend, info: tf.TensorInfo): tf.TypedArray {
+  return backend.typedArrayFromHeap(info);
+}
+
+/**
+ * Runs `compute` on float32 views of `inputs` and of a new output of `shape`, and returns
+ * the output's info. On the wasm backend the views are the tensors' memory in the heap,
+ * so nothing is copied. On other backends the inputs are read with `readSync` and the
+ * output is written once `compute` returns. `compute` must write every output element,
+ * because wasm memory is not zeroed.
+ */
+export function computeFloat32(
+  backend: tf.KernelBackend,
+  shape: number[],
+  inputs: readonly tf.TensorInfo[],
+  compute: (output: Float32Array, inputs: Float32Array[]) => void,
+): tf.TensorInfo {
+  if (isHeapBackend(backend) && inputs.every((input) => input.dtype === "float32")) {
+    const out = backend.makeOutput(shape, "float32");
+    // Views are taken after the allocation, which may have moved the heap
+    const views = inputs.map((input) => heapView(backend, input) as Float32Array);
+    compute(heapView(backend, out) as Float32Array, views);
+    return out;
+  }
+  const values = inputs.map((input) => readFloat32(backend, input));
+  const output = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  compute(output, values);
+  return writeFloat32(backend, shape, output);
+}

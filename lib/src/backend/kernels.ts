@@ -1,13 +1,16 @@
 import * as tf from "@tensorflow/tfjs";
 import { AekitError } from "../core/errors";
 import { conv2dBackpropFilterWasm } from "./conv2d-backprop-filter";
+import { conv2dBackpropInputFromConv2d } from "./conv2d-backprop-input";
+import { rowCopyGather } from "./gather-rows";
 import { readFloat32, type SingleOutputKernel, writeFloat32 } from "./kernel-data";
+import { transposeFirstMatMul } from "./mat-mul";
 import { maxPoolGrad } from "./max-pool-grad";
 import { resizeNearestNeighborGrad } from "./resize-nearest-neighbor-grad";
 import type { BackendName } from "./select";
 
 /** A kernel the kit adds to a backend, or puts in place of a wrong one. */
-export interface KitKernel {
+export interface FixKernel {
   kernelName: string;
   backendName: BackendName;
   kernelFunc: SingleOutputKernel;
@@ -17,6 +20,19 @@ export interface KitKernel {
    */
   isCorrect?: (existing: SingleOutputKernel, backend: tf.KernelBackend) => boolean;
 }
+
+/**
+ * A faster kernel the kit builds around a correct one that TensorFlow.js registered. It
+ * is registered only where that kernel exists, and calls it for the cases it does not
+ * speed up.
+ */
+export interface SpeedupKernel {
+  kernelName: string;
+  backendName: BackendName;
+  wrap: (original: SingleOutputKernel) => SingleOutputKernel;
+}
+
+export type KitKernel = FixKernel | SpeedupKernel;
 
 /** A small input to a kernel under test, with the output a correct kernel returns. */
 interface KernelProbe {
@@ -123,15 +139,27 @@ export const KIT_KERNELS: readonly KitKernel[] = [
     isCorrect: (existing, backend) =>
       passesProbes(existing, backend, RESIZE_NEAREST_NEIGHBOR_GRAD_PROBES),
   },
+  { kernelName: "BatchMatMul", backendName: "wasm", wrap: transposeFirstMatMul },
+  { kernelName: "_FusedMatMul", backendName: "wasm", wrap: transposeFirstMatMul },
+  { kernelName: "GatherV2", backendName: "wasm", wrap: rowCopyGather },
+  {
+    kernelName: "Conv2DBackpropInput",
+    backendName: "wasm",
+    wrap: conv2dBackpropInputFromConv2d,
+  },
 ];
+
+// Every kernel function that `registerKitKernels` built with a SpeedupKernel's `wrap`
+const wrappers = new WeakSet<SingleOutputKernel>();
 
 // The first kernel the kit took out of the registry for each "backend/kernel" key.
 const replacedKernels = new Map<string, tf.KernelConfig>();
 
 /**
  * Returns the kernel TensorFlow.js registered for `kernelName` on `backendName` before
- * `registerKitKernels` replaced it, or undefined when the kit kept or never saw it. Tests
- * use it to show the defect that the replacement corrects.
+ * `registerKitKernels` replaced or wrapped it, or undefined when the kit kept or never saw
+ * it. Tests use it to show the defect that a replacement corrects, and to compare a
+ * faster kernel with the one it wraps.
  */
 export function tfjsKernelReplacedByKit(
   kernelName: string,
@@ -141,10 +169,11 @@ export function tfjsKernelReplacedByKit(
 }
 
 /**
- * Registers the kernels the kit adds or corrects for `backendName`, which must already be
- * initialized. A missing kernel is added. An existing one is replaced only when it fails
- * its probe, so a TensorFlow.js release that fixes a kernel keeps its own. Calling this
- * again changes nothing. Returns the names of the kernels the kit's versions now serve.
+ * Registers the kernels the kit adds, corrects or speeds up for `backendName`, which must
+ * already be initialized. A missing kernel is added. An existing one is replaced only when
+ * it fails its probe, so a TensorFlow.js release that fixes a kernel keeps its own, or
+ * wrapped by a faster kernel that calls it. Calling this again changes nothing. Returns
+ * the names of the kernels the kit's versions now serve.
  */
 export function registerKitKernels(backendName: BackendName): string[] {
   const kernels = KIT_KERNELS.filter((kernel) => kernel.backendName === backendName);
@@ -163,6 +192,24 @@ export function registerKitKernels(backendName: BackendName): string[] {
     const existing = tf.getKernel(kernel.kernelName, backendName);
     const existingFunc = existing?.kernelFunc as unknown as
       SingleOutputKernel | undefined;
+    const key = `${backendName}/${kernel.kernelName}`;
+    if ("wrap" in kernel) {
+      if (existing === undefined || existingFunc === undefined) continue;
+      if (!wrappers.has(existingFunc)) {
+        const wrapper = kernel.wrap(existingFunc);
+        wrappers.add(wrapper);
+        if (!replacedKernels.has(key)) replacedKernels.set(key, existing);
+        tf.unregisterKernel(kernel.kernelName, backendName);
+        // The setup and dispose functions of the wasm kernels bind their module's
+        // exports, which the wrapper calls through the original kernel
+        tf.registerKernel({
+          ...existing,
+          kernelFunc: wrapper as unknown as tf.KernelFunc,
+        });
+      }
+      served.push(kernel.kernelName);
+      continue;
+    }
     if (existingFunc === kernel.kernelFunc) {
       served.push(kernel.kernelName);
       continue;
@@ -171,7 +218,6 @@ export function registerKitKernels(backendName: BackendName): string[] {
       if (kernel.isCorrect === undefined || kernel.isCorrect(existingFunc, backend)) {
         continue;
       }
-      const key = `${backendName}/${kernel.kernelName}`;
       if (!replacedKernels.has(key)) replacedKernels.set(key, existing);
       tf.unregisterKernel(kernel.kernelName, backendName);
     }

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { type KernelArgs, readFloat32, requireInput, writeFloat32 } from "./kernel-data";
+import { computeFloat32, type KernelArgs, requireInput } from "./kernel-data";
 
 /**
  * Computes the gradient of a 2-D max pool. Each window passes its dy to the input element
@@ -8,7 +8,7 @@ import { type KernelArgs, readFloat32, requireInput, writeFloat32 } from "./kern
  *
  * Replaces the wasm MaxPoolGrad of tfjs-backend-wasm 4.22, which drops the gradient of
  * every window whose maximum is 0 or negative. Runs on any backend that stores float32
- * data readable with `readSync`.
+ * data readable with `readSync`, and on 'wasm' in place in its memory.
  */
 export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
   const { inputs, backend } = args;
@@ -23,11 +23,25 @@ export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
     attrs.pad,
     attrs.dimRoundingMode,
   );
-  const { inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
-  const x = readFloat32(backend, input);
-  const dyValues = readFloat32(backend, dy);
-  const dx = new Float32Array(x.length);
+  return computeFloat32(backend, input.shape, [input, dy], (dx, [x, dyValues]) =>
+    addToWindowMaxima(dx, x, dyValues, info),
+  );
+}
 
+/**
+ * Sets dx to zero and adds each window's dy to its maximum. The channel loop is innermost
+ * so that every read and write walks memory in order.
+ */
+function addToWindowMaxima(
+  dx: Float32Array,
+  x: Float32Array,
+  dy: Float32Array,
+  info: tf.backend_util.Conv2DInfo,
+): void {
+  const { inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
+  const argmax = new Int32Array(channels);
+  const max = new Float32Array(channels);
+  dx.fill(0);
   for (let b = 0; b < info.batchSize; b++) {
     for (let outRow = 0; outRow < outHeight; outRow++) {
       const rowStart = outRow * info.strideHeight - info.padInfo.top;
@@ -35,25 +49,33 @@ export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
       for (let outCol = 0; outCol < outWidth; outCol++) {
         const colStart = outCol * info.strideWidth - info.padInfo.left;
         const colEnd = Math.min(colStart + info.filterWidth, inWidth);
-        const dyOffset = ((b * outHeight + outRow) * outWidth + outCol) * channels;
-        for (let c = 0; c < channels; c++) {
-          let argmax = -1;
-          let max = 0;
-          for (let row = Math.max(rowStart, 0); row < rowEnd; row++) {
-            for (let col = Math.max(colStart, 0); col < colEnd; col++) {
-              const index = ((b * inHeight + row) * inWidth + col) * channels + c;
-              if (argmax < 0 || x[index] > max) {
-                argmax = index;
-                max = x[index];
+        let first = true;
+        for (let row = Math.max(rowStart, 0); row < rowEnd; row++) {
+          for (let col = Math.max(colStart, 0); col < colEnd; col++) {
+            const offset = ((b * inHeight + row) * inWidth + col) * channels;
+            if (first) {
+              for (let c = 0; c < channels; c++) {
+                argmax[c] = offset + c;
+                max[c] = x[offset + c];
+              }
+              first = false;
+              continue;
+            }
+            for (let c = 0; c < channels; c++) {
+              // Strictly greater, so a tie goes to the first element in row-major order
+              if (x[offset + c] > max[c]) {
+                argmax[c] = offset + c;
+                max[c] = x[offset + c];
               }
             }
           }
-          if (argmax >= 0) {
-            dx[argmax] += dyValues[dyOffset + c];
-          }
+        }
+        if (first) continue; // the window lies in the padding only
+        const dyOffset = ((b * outHeight + outRow) * outWidth + outCol) * channels;
+        for (let c = 0; c < channels; c++) {
+          dx[argmax[c]] += dy[dyOffset + c];
         }
       }
     }
   }
-  return writeFloat32(backend, input.shape, dx);
 }

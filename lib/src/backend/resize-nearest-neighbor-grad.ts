@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { type KernelArgs, readFloat32, requireInput, writeFloat32 } from "./kernel-data";
+import { computeFloat32, type KernelArgs, requireInput } from "./kernel-data";
 
 /**
  * Returns, for each of `outSize` output rows (or columns), the input row that the
@@ -59,20 +59,19 @@ export function resizeNearestNeighborGrad(args: KernelArgs): tf.TensorInfo {
     alignCorners,
     halfPixelCenters,
   );
-  const dyValues = readFloat32(backend, dy);
-  const dx = new Float32Array(batch * inHeight * inWidth * channels);
-
-  let dyIndex = 0;
-  for (let b = 0; b < batch; b++) {
-    for (let row = 0; row < outHeight; row++) {
-      const rowOffset = (b * inHeight + sourceRows[row]) * inWidth;
-      for (let col = 0; col < outWidth; col++) {
-        const dxOffset = (rowOffset + sourceCols[col]) * channels;
-        for (let c = 0; c < channels; c++) {
-          dx[dxOffset + c] += dyValues[dyIndex++];
+  return computeFloat32(backend, images.shape, [dy], (dx, [dyValues]) => {
+    dx.fill(0);
+    let dyIndex = 0;
+    for (let b = 0; b < batch; b++) {
+      for (let row = 0; row < outHeight; row++) {
+        const rowOffset = (b * inHeight + sourceRows[row]) * inWidth;
+        for (let col = 0; col < outWidth; col++) {
+          const dxOffset = (rowOffset + sourceCols[col]) * channels;
+          for (let c = 0; c < channels; c++) {
+            dx[dxOffset + c] += dyValues[dyIndex++];
+          }
         }
       }
     }
-  }
-  return writeFloat32(backend, images.shape, dx);
+  });
 }
