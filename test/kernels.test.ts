@@ -839,6 +839,43 @@ describe("backend kernels", () => {
       });
     });
 
+    describe("Sum", () => {
+      const cases: { name: string; sum: (rng: Rng) => tf.Tensor }[] = [
+        { name: "axis 0 of a matrix", sum: (rng) => tf.sum(random(rng, [6, 5]), 0) },
+        {
+          name: "three leading axes",
+          sum: (rng) => tf.sum(random(rng, [2, 3, 4, 5]), [0, 1, 2]),
+        },
+        {
+          name: "leading axes, unsorted and negative",
+          sum: (rng) => tf.sum(random(rng, [2, 3, 4, 5]), [-3, 0]),
+        },
+        {
+          name: "leading axes with keepDims",
+          sum: (rng) => tf.sum(random(rng, [3, 4, 5]), [0, 1], true),
+        },
+        {
+          name: "a middle axis, left to tfjs",
+          sum: (rng) => tf.sum(random(rng, [3, 4, 5]), 1),
+        },
+        {
+          name: "axes 0 and 2, left to tfjs",
+          sum: (rng) => tf.sum(random(rng, [3, 4, 5]), [0, 2]),
+        },
+        { name: "every axis, left to tfjs", sum: (rng) => tf.sum(random(rng, [3, 4])) },
+        {
+          name: "int32 values, left to tfjs",
+          sum: () => tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], "int32"), 0),
+        },
+        { name: "no rows", sum: () => tf.sum(tf.zeros([0, 3]), 0) },
+      ];
+      for (const { name, sum } of cases) {
+        it(name, async () => {
+          await assertSameOnBothBackends(name, sum);
+        });
+      }
+    });
+
     describe("Conv2DBackpropInput", () => {
       interface InputGradientConfig {
         xShape: Shape4;
@@ -930,6 +967,11 @@ describe("backend kernels", () => {
           attrs: { axis: 0, batchDims: 0 },
         },
         {
+          kernelName: "Sum",
+          inputs: () => ({ x: tf.ones([4, 3, 2]) }),
+          attrs: { axis: [0, 1], keepDims: false },
+        },
+        {
           kernelName: "Conv2DBackpropInput",
           inputs: () => ({ dy: tf.ones([2, 3, 3, 4]), filter: tf.ones([3, 3, 2, 4]) }),
           attrs: {
@@ -1017,6 +1059,7 @@ describe("backend kernels", () => {
         "BatchMatMul",
         "_FusedMatMul",
         "GatherV2",
+        "Sum",
         "Conv2DBackpropInput",
       ]);
       assert.deepEqual(registerKitKernels("tensorflow"), []);

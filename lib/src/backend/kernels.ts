@@ -6,6 +6,7 @@ import { rowCopyGather } from "./gather-rows";
 import { readFloat32, type SingleOutputKernel, writeFloat32 } from "./kernel-data";
 import { transposeFirstMatMul } from "./mat-mul";
 import { maxPoolGrad } from "./max-pool-grad";
+import { leadingAxesSum } from "./sum-leading";
 import { resizeNearestNeighborGrad } from "./resize-nearest-neighbor-grad";
 import type { BackendName } from "./select";
 
@@ -142,6 +143,7 @@ export const KIT_KERNELS: readonly KitKernel[] = [
   { kernelName: "BatchMatMul", backendName: "wasm", wrap: transposeFirstMatMul },
   { kernelName: "_FusedMatMul", backendName: "wasm", wrap: transposeFirstMatMul },
   { kernelName: "GatherV2", backendName: "wasm", wrap: rowCopyGather },
+  { kernelName: "Sum", backendName: "wasm", wrap: leadingAxesSum },
   {
     kernelName: "Conv2DBackpropInput",
     backendName: "wasm",

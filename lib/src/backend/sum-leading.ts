@@ -1,0 +1,46 @@
+import * as tf from "@tensorflow/tfjs";
+import {
+  heapBackend,
+  heapView,
+  type KernelArgs,
+  type SingleOutputKernel,
+} from "./kernel-data";
+
+/**
+ * Builds a Sum kernel for 'wasm' that adds up the leading axes of a float32 tensor, the
+ * bias gradient of every dense and convolution layer, in one pass over memory. It calls
+ * `original` for every other reduction.
+ *
+ * The wasm Sum of tfjs-backend-wasm 4.22 reduces innermost axes only, so for leading
+ * axes it first transposes the whole input. The bias gradient of a [64, 28, 28, 16]
+ * convolution output took it 2.7 ms of each training step (2-core Xeon, Node 20).
+ */
+export function leadingAxesSum(original: SingleOutputKernel): SingleOutputKernel {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const { x } = args.inputs;
+    const attrs = (args.attrs ?? {}) as { axis?: number | number[]; keepDims?: boolean };
+    if (x === undefined || x.dtype !== "float32" || x.shape.length < 2) {
+      return original(args);
+    }
+    const rank = x.shape.length;
+    const axes = tf.util.parseAxisParam(attrs.axis ?? [], x.shape).sort((a, b) => a - b);
+    // Only the leading axes 0..k-1 with k < rank, each once
+    const leading =
+      axes.length > 0 && axes.length < rank && axes.every((axis, i) => axis === i);
+    if (!leading) return original(args);
+
+    const backend = heapBackend(args.backend, "Sum");
+    const kept = x.shape.slice(axes.length);
+    const width = kept.reduce((a, b) => a * b, 1);
+    const outShape = attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept;
+    const out = backend.makeOutput(outShape, "float32");
+    // Views are taken after the allocation, which may have moved the heap
+    const values = heapView(backend, x);
+    const totals = heapView(backend, out);
+    totals.fill(0);
+    for (let start = 0; start < values.length; start += width) {
+      for (let j = 0; j < width; j++) totals[j] += values[start + j];
+    }
+    return out;
+  };
+}
