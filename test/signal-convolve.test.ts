@@ -252,6 +252,20 @@ describe("convolve output types", () => {
     assert.deepEqual(x, [1, 2, 3]);
     assert.deepEqual(Array.from(h), [1, -1]);
   });
+
+  it("leaves Float64Array inputs unchanged", () => {
+    // Float64Array inputs are read in place, not copied
+    const x = new Float64Array([1, 2, 3, 4]);
+    const h = new Float64Array([1, -1]);
+    for (const method of COMPUTING) {
+      const convolved = convolve(x, h, "full", { method });
+      const correlated = correlate(x, h, "full", { method });
+      assert.notEqual(convolved, x, `${method}: convolve returned x itself`);
+      assert.notEqual(correlated, x, `${method}: correlate returned x itself`);
+      assert.deepEqual(Array.from(x), [1, 2, 3, 4], `${method}: x`);
+      assert.deepEqual(Array.from(h), [1, -1], `${method}: h`);
+    }
+  });
 });
 
 describe("convolve direct against FFT", () => {
@@ -425,6 +439,27 @@ describe("convolve and correlate input checks", () => {
     assert.throws(
       () => convolve([1], [1, -Infinity]),
       /^AekitError: convolve: h\[1\] must be a finite number, got -Infinity$/,
+    );
+  });
+
+  it("throws when a Float64Array sample is NaN", () => {
+    assert.throws(
+      () => correlate(new Float64Array([1, NaN, 2]), [1]),
+      /^AekitError: correlate: x\[1\] must be a finite number, got NaN$/,
+    );
+  });
+
+  it("throws when a Float64Array kernel tap is infinite", () => {
+    assert.throws(
+      () => convolve([1, 2], new Float64Array([1, Infinity])),
+      /^AekitError: convolve: h\[1\] must be a finite number, got Infinity$/,
+    );
+  });
+
+  it("throws when a Float32Array sample is infinite", () => {
+    assert.throws(
+      () => correlate(new Float32Array([1, 2, -Infinity]), [1]),
+      /^AekitError: correlate: x\[2\] must be a finite number, got -Infinity$/,
     );
   });
 

@@ -5,6 +5,7 @@ import {
   readMethod,
   readMode,
   readSignal,
+  readSignalView,
   toSignalOutput,
   type ConvolveOptions,
   type ConvolveMethod,
@@ -91,8 +92,9 @@ export function convolve<T extends Signal1D>(
   mode: ConvolveMode = "full",
   options?: ConvolveOptions,
 ): Signal1DOutput<T> {
-  const signal = readSignal("convolve", "x", x);
-  const kernel = readSignal("convolve", "h", h);
+  // neither input is written to, so Float64Array inputs are read in place
+  const signal = readSignalView("convolve", "x", x);
+  const kernel = readSignalView("convolve", "h", h);
   const checkedMode = readMode("convolve", mode);
   const method = readMethod("convolve", options);
 
@@ -139,7 +141,8 @@ export function correlate<T extends Signal1D>(
   mode: ConvolveMode = "full",
   options?: ConvolveOptions,
 ): Signal1DOutput<T> {
-  const signal = readSignal("correlate", "x", x);
+  const signal = readSignalView("correlate", "x", x);
+  // a copy, because it is reversed in place below
   const template = readSignal("correlate", "h", h);
   const checkedMode = readMode("correlate", mode);
   const method = readMethod("correlate", options);

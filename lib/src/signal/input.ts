@@ -82,12 +82,28 @@ function copyFinite(
   target: Float64Array,
   offset: number,
 ): void {
+  // A typed array contains only numbers, so a block copy and a finiteness check on the
+  // copy replace the per-value type checks of the loop below.
+  if (!Array.isArray(values)) {
+    target.set(values as TypedNumberArray, offset);
+    checkAllFinite(fn, argument, target.subarray(offset, offset + values.length));
+    return;
+  }
   for (let i = 0; i < values.length; i++) {
     const value: unknown = values[i];
     if (typeof value !== "number" || !Number.isFinite(value)) {
       invalid(fn, `${argument}[${i}]`, "be a finite number", value);
     }
     target[offset + i] = value;
+  }
+}
+
+/** Checks that each value is finite, naming the first that is not as `argument[i]`. */
+function checkAllFinite(fn: string, argument: string, values: Float64Array): void {
+  for (let i = 0; i < values.length; i++) {
+    // v - v is 0 for a finite v and NaN for NaN and +-Infinity
+    const v = values[i];
+    if (v - v !== 0) invalid(fn, `${argument}[${i}]`, "be a finite number", v);
   }
 }
 
@@ -115,6 +131,24 @@ export function readSignal(fn: string, argument: string, value: unknown): Float6
   const data = new Float64Array(value.length);
   copyFinite(fn, argument, value, data, 0);
   return data;
+}
+
+/**
+ * Validates a 1-D signal like `readSignal`, but returns a Float64Array input itself
+ * instead of a copy, which saves a pass over memory for long signals. The caller must not
+ * write to the result.
+ */
+export function readSignalView(
+  fn: string,
+  argument: string,
+  value: unknown,
+): Float64Array {
+  if (!(value instanceof Float64Array)) return readSignal(fn, argument, value);
+  if (value.length === 0) {
+    invalid(fn, argument, "be a non-empty array", value);
+  }
+  checkAllFinite(fn, argument, value);
+  return value;
 }
 
 /** Validates a 2-D image (non-empty, rectangular, finite numbers) and copies it. */
