@@ -536,6 +536,41 @@ describe("convolve2d direct against FFT", () => {
   }
 });
 
+describe("convolve2d and correlate2d repeated calls", () => {
+  // the 2-D functions keep work arrays between calls, so a call must neither read what
+  // an earlier call left in them nor change an output it returned
+  it("match a fresh result after a larger call", () => {
+    const small = randomImage(20, 30, 5);
+    const kernel = randomImage(4, 6, 6);
+    for (const method of COMPUTING) {
+      const first = correlate2d(small, kernel, "full", { method });
+      const expected = first.map((row) => Array.from(row));
+      correlate2d(randomImage(90, 80, 7), randomImage(9, 9, 8), "same", { method });
+      assertCloseToScale(
+        correlate2d(small, kernel, "full", { method }),
+        correlate2d(small, kernel, "full", { method: "direct" }),
+        `${method}: repeated`,
+      );
+      assert.deepEqual(
+        first.map((row) => Array.from(row)),
+        expected,
+        `${method}: the first output changed`,
+      );
+    }
+  });
+
+  it("swap a kernel larger than the image after a call", () => {
+    const image = randomImage(5, 6, 9);
+    const kernel = randomImage(12, 10, 10);
+    correlate2d(randomImage(40, 40, 11), randomImage(3, 3, 12), "valid");
+    assertCloseToScale(
+      convolve2d(image, kernel, "valid", { method: "fft" }),
+      convolve2d(image, kernel, "valid", { method: "direct" }),
+      "kernel larger than image",
+    );
+  });
+});
+
 describe("correlate2d finds a planted shift", () => {
   // a patch of a zero-mean random image correlates most with itself; every planted
   // position top <= H - k lies inside the 'same' window, whose last lag is
@@ -618,6 +653,14 @@ describe("convolve2d and correlate2d input checks", () => {
     assert.throws(
       () => convolve2d([[1, 2]], [[1], [NaN]]),
       /^AekitError: convolve2d: kernel\[1\]\[0\] must be a finite number, got NaN$/,
+    );
+  });
+
+  it("throws when a Float64Array entry is infinite", () => {
+    assert.throws(
+      () =>
+        correlate2d([new Float64Array([1, 2]), new Float64Array([3, Infinity])], [[1]]),
+      /^AekitError: correlate2d: image\[1\]\[1\] must be a finite number, got Infinity$/,
     );
   });
 

@@ -250,6 +250,40 @@ describe("matchTemplate against OpenCV 4.6", () => {
   });
 });
 
+describe("matchTemplate repeated calls", () => {
+  // matchTemplate keeps work arrays between calls, so a call must neither read what an
+  // earlier call left in them nor change scores it returned
+  it("matches OpenCV after a larger call", () => {
+    matchTemplate(randomImage(60, 70, 3), randomImage(8, 9, 4), "TM_CCOEFF_NORMED");
+    for (const method of METHODS) {
+      const scores = matchTemplate(TM_IMAGE, TEMPLATES.t22, method);
+      assertClose(flatten(scores), OPENCV.t22[method].flat(), FLOAT32_TOLERANCE);
+    }
+  });
+
+  it("matches the brute-force formula after a larger call", () => {
+    const image = randomImage(20, 25, 8);
+    const template = crop(image, 4, 5, 5, 6);
+    for (const method of METHODS) {
+      matchTemplate(randomImage(60, 70, 9), randomImage(8, 9, 10), method);
+      assertClose(
+        flatten(matchTemplate(image, template, method)),
+        flatten(bruteForce(image, template, method)),
+        SCORE_TOLERANCE,
+      );
+    }
+  });
+
+  it("leaves earlier scores unchanged", () => {
+    const image = randomImage(30, 40, 5);
+    const template = crop(image, 10, 12, 6, 7);
+    const first = matchTemplate(image, template, "TM_CCOEFF_NORMED");
+    const expected = flatten(first);
+    matchTemplate(randomImage(50, 50, 6), randomImage(5, 5, 7), "TM_CCORR_NORMED");
+    assert.deepEqual(flatten(first), expected);
+  });
+});
+
 describe("matchTemplate zero variance", () => {
   it("scores constant windows 0 like OpenCV", () => {
     const scores = matchTemplate(TM_IMAGE, TEMPLATES.t22, "TM_CCOEFF_NORMED");

@@ -13,6 +13,7 @@ import {
   type ConvolveMethod,
   type ConvolveMode,
 } from "./input";
+import { workArray } from "./scratch";
 
 /** The number of rows and columns of a 2-D input. */
 export interface Size2d {
@@ -83,12 +84,16 @@ export function modeWindow2d(
 export const convolve2dSameStart = (k: number): number => Math.floor((k - 1) / 2);
 export const correlate2dSameStart = (k: number): number => Math.floor(k / 2);
 
-/** Computes a window of the full 2-D convolution of image and kernel with a method. */
+/**
+ * Computes a window of the full 2-D convolution of image and kernel with a method, into
+ * `out` (row-major, every entry overwritten) when it is given.
+ */
 export function convolveWindow2d(
   image: Grid,
   kernel: Grid,
   window: Window2d,
   method: ConvolveMethod,
+  out?: Float64Array,
 ): Grid {
   // the convolution is symmetric in its inputs, and the tiles want the smaller kernel
   const [signal, filter] =
@@ -105,8 +110,8 @@ export function convolveWindow2d(
   const useFft = method === "fft" || (method === "auto" && tiles.cost < direct);
   const { top, left, rows, cols } = window;
   return useFft
-    ? convolve2dFft(signal, filter, top, left, rows, cols, tiles.rows, tiles.cols)
-    : convolve2dDirect(signal, filter, top, left, rows, cols);
+    ? convolve2dFft(signal, filter, top, left, rows, cols, tiles.rows, tiles.cols, out)
+    : convolve2dDirect(signal, filter, top, left, rows, cols, out);
 }
 
 /** Returns a copy of `grid` rotated by 180 degrees. */
@@ -154,13 +159,15 @@ export function convolve2d<T extends Signal2D>(
   mode: ConvolveMode = "full",
   options?: ConvolveOptions,
 ): Signal2DOutput<T> {
-  const a = readImage("convolve2d", "image", image);
+  const a = readImage("convolve2d", "image", image, "image");
   const k = readImage("convolve2d", "kernel", kernel);
   const checkedMode = readMode("convolve2d", mode);
   const method = readMethod("convolve2d", options);
 
   const window = modeWindow2d("convolve2d", checkedMode, a, k, convolve2dSameStart);
-  return toImageOutput(image, convolveWindow2d(a, k, window, method));
+  // the output is copied row by row into new arrays, so the grid can be a work array
+  const out = workArray("output", window.rows * window.cols);
+  return toImageOutput(image, convolveWindow2d(a, k, window, method, out));
 }
 
 /**
@@ -211,11 +218,12 @@ export function correlate2d<T extends Signal2D>(
   mode: ConvolveMode = "full",
   options?: ConvolveOptions,
 ): Signal2DOutput<T> {
-  const a = readImage("correlate2d", "image", image);
+  const a = readImage("correlate2d", "image", image, "image");
   const k = readImage("correlate2d", "kernel", kernel);
   const checkedMode = readMode("correlate2d", mode);
   const method = readMethod("correlate2d", options);
 
   const window = modeWindow2d("correlate2d", checkedMode, a, k, correlate2dSameStart);
-  return toImageOutput(image, convolveWindow2d(a, rotate180(k), window, method));
+  const out = workArray("output", window.rows * window.cols);
+  return toImageOutput(image, convolveWindow2d(a, rotate180(k), window, method, out));
 }

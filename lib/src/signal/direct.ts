@@ -29,7 +29,8 @@ export function convolveDirect(
 /**
  * Computes rows [top, top + outRows) and columns [left, left + outCols) of the full
  * linear 2-D convolution of `image` and `kernel`, where entry (i, j) is
- * sum_{u,v} kernel[u][v] image[i - u][j - v], by evaluating the sum.
+ * sum_{u,v} kernel[u][v] image[i - u][j - v], by evaluating the sum. The result is
+ * written to `out` (row-major, every entry overwritten).
  */
 export function convolve2dDirect(
   image: Grid,
@@ -38,12 +39,12 @@ export function convolve2dDirect(
   left: number,
   outRows: number,
   outCols: number,
+  out: Float64Array = new Float64Array(outRows * outCols),
 ): Grid {
   const { rows: kRows, cols: kCols } = kernel;
   const flipped = kernel.data.slice().reverse();
   const a = image.data;
   const width = image.cols;
-  const out = new Float64Array(outRows * outCols);
   for (let o = 0; o < outRows; o++) {
     // the flipped kernel's row u meets image row firstRow + u
     const firstRow = top + o - (kRows - 1);

@@ -173,6 +173,10 @@ class RealTiles {
   private readonly line: Float64Array;
   private readonly lineSpectrum: Float64Array;
   private readonly columns: Spectrum;
+  /** The work spectra of `convolve2dFft`, for the kernel, a tile and their product. */
+  readonly kernelSpectrum: Spectrum;
+  readonly tileSpectrum: Spectrum;
+  readonly product: Spectrum;
 
   constructor(
     readonly rows: number,
@@ -184,9 +188,12 @@ class RealTiles {
     this.line = new Float64Array(2 * cols);
     this.lineSpectrum = new Float64Array(2 * cols);
     this.columns = this.newSpectrum();
+    this.kernelSpectrum = this.newSpectrum();
+    this.tileSpectrum = this.newSpectrum();
+    this.product = this.newSpectrum();
   }
 
-  newSpectrum(): Spectrum {
+  private newSpectrum(): Spectrum {
     const data = new Float64Array(2 * this.rows * this.half);
     const length = 2 * this.rows;
     const columns: Float64Array[] = [];
@@ -282,11 +289,27 @@ class RealTiles {
   }
 }
 
+// The tiles of the last call, kept because their four spectra (8 MB for 512 x 512 tiles)
+// would otherwise be allocated and page-faulted in on every call. Tiles up to
+// MAX_KEPT_TILE values are kept.
+const MAX_KEPT_TILE = 512 * 512;
+let lastTiles: RealTiles | undefined;
+
+function realTiles(rows: number, cols: number): RealTiles {
+  if (lastTiles !== undefined && lastTiles.rows === rows && lastTiles.cols === cols) {
+    return lastTiles;
+  }
+  const tiles = new RealTiles(rows, cols);
+  if (rows * cols <= MAX_KEPT_TILE) lastTiles = tiles;
+  return tiles;
+}
+
 /**
  * Computes rows [top, top + outRows) and columns [left, left + outCols) of the full
  * linear 2-D convolution of `image` and `kernel`, where entry (i, j) is
  * sum_{u,v} kernel[u][v] image[i - u][j - v], with real FFTs of tileRows x tileCols
- * tiles (overlap-save in both dimensions).
+ * tiles (overlap-save in both dimensions). The result is written to `out` (row-major,
+ * every entry overwritten).
  */
 export function convolve2dFft(
   image: Grid,
@@ -297,9 +320,10 @@ export function convolve2dFft(
   outCols: number,
   tileRows: number,
   tileCols: number,
+  out: Float64Array = new Float64Array(outRows * outCols),
 ): Grid {
-  const tiles = new RealTiles(tileRows, tileCols);
-  const kernelTransform = tiles.newSpectrum();
+  const tiles = realTiles(tileRows, tileCols);
+  const kernelTransform = tiles.kernelSpectrum;
   tiles.forward(kernel, 0, 0, kernelTransform);
   const kernelSpectrum = kernelTransform.data;
   // 1/4 undoes the doubling of both spectra, 1/(rows * cols) is the inverse's scale
@@ -308,11 +332,10 @@ export function convolve2dFft(
 
   const stepRows = tileRows - kernel.rows + 1;
   const stepCols = tileCols - kernel.cols + 1;
-  const spectrum = tiles.newSpectrum();
-  const product = tiles.newSpectrum();
+  const spectrum = tiles.tileSpectrum;
+  const product = tiles.product;
   const spectrumData = spectrum.data;
   const productData = product.data;
-  const out = new Float64Array(outRows * outCols);
   for (let tr = 0; tr < outRows; tr += stepRows) {
     for (let tc = 0; tc < outCols; tc += stepCols) {
       tiles.forward(

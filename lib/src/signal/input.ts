@@ -1,5 +1,6 @@
 import { AekitError } from "../core/errors";
 import { checkOneOf, invalid } from "../core/validate";
+import { workArray, type WorkSlot } from "./scratch";
 
 /** A JavaScript typed array of numbers (not BigInt64Array or BigUint64Array). */
 export type TypedNumberArray =
@@ -151,8 +152,16 @@ export function readSignalView(
   return value;
 }
 
-/** Validates a 2-D image (non-empty, rectangular, finite numbers) and copies it. */
-export function readImage(fn: string, argument: string, value: unknown): Grid {
+/**
+ * Validates a 2-D image (non-empty, rectangular, finite numbers) and copies it, into the
+ * kept work array of `slot` when one is given (see `workArray` for its rules).
+ */
+export function readImage(
+  fn: string,
+  argument: string,
+  value: unknown,
+  slot?: WorkSlot,
+): Grid {
   if (!Array.isArray(value)) {
     invalid(
       fn,
@@ -166,7 +175,7 @@ export function readImage(fn: string, argument: string, value: unknown): Grid {
   }
   const rows = value.length;
   let cols = 0;
-  let data = new Float64Array(0);
+  let data: Float64Array = new Float64Array(0);
   for (let r = 0; r < rows; r++) {
     const row: unknown = value[r];
     const name = `${argument}[${r}]`;
@@ -176,7 +185,8 @@ export function readImage(fn: string, argument: string, value: unknown): Grid {
     if (r === 0) {
       if (row.length === 0) invalid(fn, name, "be a non-empty array", row);
       cols = row.length;
-      data = new Float64Array(rows * cols);
+      data =
+        slot === undefined ? new Float64Array(rows * cols) : workArray(slot, rows * cols);
     } else if (row.length !== cols) {
       invalid(fn, name, `have the same length as ${argument}[0] (${cols})`, row);
     }
@@ -211,7 +221,10 @@ export function toSignalOutput<T extends Signal1D>(
   return data as Signal1DOutput<T>;
 }
 
-/** Splits a float64 result grid into rows of the output type that matches `like`. */
+/**
+ * Splits a float64 result grid into rows of the output type that matches `like`. Each row
+ * is a new array, so `grid` may be a work array.
+ */
 export function toImageOutput<T extends Signal2D>(
   like: T,
   grid: Grid,

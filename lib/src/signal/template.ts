@@ -1,5 +1,5 @@
 import { checkOneOf } from "../core/validate";
-import { convolveWindow2d, rotate180 } from "./convolve2d";
+import { convolveWindow2d, rotate180, type Size2d } from "./convolve2d";
 import {
   invalidDescribed,
   readImage,
@@ -8,6 +8,7 @@ import {
   type Signal2D,
   type Signal2DOutput,
 } from "./input";
+import { workArray, type WorkSlot } from "./scratch";
 
 /** The normalized scores of `matchTemplate`, named as in OpenCV. */
 export type TemplateMethod = "TM_CCORR_NORMED" | "TM_CCOEFF_NORMED";
@@ -32,12 +33,19 @@ interface WindowTables {
   readonly errorBound: number;
 }
 
-/** Builds the summed-area tables of `grid` in one pass. */
+/** Builds the summed-area tables of `grid` in one pass, in work arrays. */
 function windowTables(grid: Grid, centred: boolean): WindowTables {
   const { rows, cols, data } = grid;
   const stride = cols + 1;
-  const sums = new Float64Array((rows + 1) * stride);
-  const squares = new Float64Array((rows + 1) * stride);
+  const sums = workArray("sums", (rows + 1) * stride);
+  const squares = workArray("squares", (rows + 1) * stride);
+  // the first row and column are the empty sums, and the work arrays are not zeroed
+  sums.fill(0, 0, stride);
+  squares.fill(0, 0, stride);
+  for (let r = 1; r <= rows; r++) {
+    sums[r * stride] = 0;
+    squares[r * stride] = 0;
+  }
   let absolute = 0;
   let largest = 0;
   for (let r = 0; r < rows; r++) {
@@ -132,7 +140,7 @@ export function matchTemplate<T extends Signal2D>(
   template: Signal2D,
   method: TemplateMethod,
 ): Signal2DOutput<T> {
-  const a = readImage("matchTemplate", "image", image);
+  const a = readImage("matchTemplate", "image", image, "image");
   const t = readImage("matchTemplate", "template", template);
   const checkedMethod = checkOneOf("matchTemplate", "method", method, TEMPLATE_METHODS);
   if (t.rows > a.rows || t.cols > a.cols) {
@@ -149,29 +157,50 @@ export function matchTemplate<T extends Signal2D>(
   const scaledImage = scaleIntoRange(a);
   const scaledTemplate = scaleIntoRange(t);
   const cols = a.cols - t.cols + 1;
-  const scores = new Float64Array(rows * cols);
   const templ = centred ? subtractMean(scaledTemplate) : scaledTemplate;
   let templateEnergy = 0;
   for (const v of templ.data) templateEnergy += v * v;
   const flatTemplate = centred
     ? t.data.every((v) => v === t.data[0])
     : templateEnergy === 0;
-  if (flatTemplate) return toImageOutput(image, { rows, cols, data: scores });
+  if (flatTemplate) {
+    return toImageOutput(image, { rows, cols, data: new Float64Array(rows * cols) });
+  }
 
   // Subtracting the image's mean changes no TM_CCOEFF_NORMED score, and keeps the
   // summed-area tables small, which shrinks their rounding error.
-  const z = centred ? subtractMean(scaledImage) : scaledImage;
+  const z = centred ? subtractMean(scaledImage, "centred") : scaledImage;
   const window = { top: t.rows - 1, left: t.cols - 1, rows, cols };
-  const numerator = convolveWindow2d(z, rotate180(templ), window, "auto").data;
-  const { sums, squares, errorBound } = windowTables(z, centred);
-  const stride = a.cols + 1;
-  const size = t.rows * t.cols;
+  // each score overwrites its numerator, and toImageOutput copies the rows out
+  const scores = workArray("output", rows * cols);
+  convolveWindow2d(z, rotate180(templ), window, "auto", scores);
+  const tables = windowTables(z, centred);
+  normalizeScores(scores, tables, { rows, cols }, t, templateEnergy, centred);
+  return toImageOutput(image, { rows, cols, data: scores });
+}
 
+/**
+ * Divides each numerator in `scores` (row-major, of the size of `output`) by the norms of its
+ * window and of the template, in place. Windows whose sum of squares (or of squared
+ * deviations, with `centred`) is within the tables' rounding error score 0.
+ */
+function normalizeScores(
+  scores: Float64Array,
+  tables: WindowTables,
+  output: Size2d,
+  template: Size2d,
+  templateEnergy: number,
+  centred: boolean,
+): void {
+  const { sums, squares, errorBound } = tables;
+  const { rows, cols } = output;
+  const stride = cols + template.cols;
+  const size = template.rows * template.cols;
   for (let r = 0; r < rows; r++) {
     const top = r * stride;
-    const bottom = (r + t.rows) * stride;
+    const bottom = (r + template.rows) * stride;
     for (let c = 0; c < cols; c++) {
-      const right = c + t.cols;
+      const right = c + template.cols;
       let variation =
         squares[bottom + right] -
         squares[top + right] -
@@ -182,12 +211,15 @@ export function matchTemplate<T extends Signal2D>(
           sums[bottom + right] - sums[top + right] - sums[bottom + c] + sums[top + c];
         variation -= (sum * sum) / size;
       }
-      if (variation <= errorBound) continue;
-      const score = numerator[r * cols + c] / Math.sqrt(variation * templateEnergy);
-      scores[r * cols + c] = Math.min(1, Math.max(-1, score));
+      const at = r * cols + c;
+      if (variation <= errorBound) {
+        scores[at] = 0;
+      } else {
+        const score = scores[at] / Math.sqrt(variation * templateEnergy);
+        scores[at] = Math.min(1, Math.max(-1, score));
+      }
     }
   }
-  return toImageOutput(image, { rows, cols, data: scores });
 }
 
 // In the sums of squares, squares of values beyond 2^500 overflow to Infinity and
@@ -202,8 +234,10 @@ const MIN_SAFE_MAGNITUDE = 2 ** -300;
  * without rounding, so only inputs whose squares would overflow or underflow change.
  */
 function scaleIntoRange(grid: Grid): Grid {
+  const values = grid.data;
   let largest = 0;
-  for (const v of grid.data) largest = Math.max(largest, Math.abs(v));
+  for (let i = 0; i < values.length; i++)
+    largest = Math.max(largest, Math.abs(values[i]));
   if (largest === 0 || (largest <= MAX_SAFE_MAGNITUDE && largest >= MIN_SAFE_MAGNITUDE))
     return grid;
   const factor = 2 ** -Math.round(Math.log2(largest));
@@ -211,12 +245,14 @@ function scaleIntoRange(grid: Grid): Grid {
   return { rows: grid.rows, cols: grid.cols, data };
 }
 
-function subtractMean(grid: Grid): Grid {
+/** Returns `grid` less its mean, in the work array of `slot` when one is given. */
+function subtractMean(grid: Grid, slot?: WorkSlot): Grid {
   const values = grid.data;
   let sum = 0;
   for (let i = 0; i < values.length; i++) sum += values[i];
   const mean = sum / values.length;
-  const data = new Float64Array(values.length);
+  const data =
+    slot === undefined ? new Float64Array(values.length) : workArray(slot, values.length);
   for (let i = 0; i < values.length; i++) data[i] = values[i] - mean;
   return { rows: grid.rows, cols: grid.cols, data };
 }
