@@ -3,7 +3,8 @@
  * --json one JSON object. With --reference it also runs scripts/bench_reference.py (the
  * same workloads in PyTorch, scipy and OpenCV) and prints the ratios of the two sides.
  *
- *   npm run bench -- [--json] [--quick] [--reference] [--course] [--only NAME]...
+ *   npm run bench -- [--json] [--quick] [--reference] [--course] [--tfjs-kernels]
+ *                    [--only NAME]...
  *
  * Each workload runs in a child process of its own, so that its peak resident memory
  * (maxRSS) is its own and no workload inherits another's heap or wasm memory.
@@ -14,6 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { getThreadsCount, version_wasm } from "@tensorflow/tfjs-backend-wasm";
+import { KIT_KERNELS, tfjsKernelReplacedByKit } from "../lib/src/backend/kernels";
 import { initBackend, type BackendName } from "../lib/src/backend/select";
 import {
   FULL_SCHEDULE,
@@ -47,6 +49,8 @@ options:
   --reference    also run ${path.relative(REPO_ROOT, REFERENCE_SCRIPT)} with ${REFERENCE_PYTHON}
                  and report kit/reference ratios
   --course       also time \`npm run notebooks\` (the whole course; slow)
+  --tfjs-kernels run the workloads on TensorFlow.js's own kernels where the kit has
+                 faster ones (its corrections stay), to measure what the kit gains
   --help         print this help`;
 
 /** A command-line mistake, reported in one line with exit status 2 and no stack trace. */
@@ -57,6 +61,8 @@ interface Options {
   quick: boolean;
   reference: boolean;
   course: boolean;
+  /** Puts back TensorFlow.js's kernels in place of the kit's faster ones. */
+  tfjsKernels: boolean;
   only: string[];
   help: boolean;
   /** Internal: run this one workload in this process and send its result to the parent. */
@@ -69,6 +75,7 @@ function parseOptions(argv: readonly string[]): Options {
     quick: false,
     reference: false,
     course: false,
+    tfjsKernels: false,
     only: [],
     help: false,
   };
@@ -77,6 +84,10 @@ function parseOptions(argv: readonly string[]): Options {
     const arg = argv[i];
     const [flag, inlineValue] = arg.startsWith("--") ? arg.split(/=(.*)/s, 2) : [arg];
     const bare = flag.slice(2) as (typeof flags)[number];
+    if (flag === "--tfjs-kernels" && inlineValue === undefined) {
+      options.tfjsKernels = true;
+      continue;
+    }
     if (flags.includes(bare)) {
       if (inlineValue !== undefined) {
         throw new UsageError(`${flag} takes no value, got '${arg}'`);
@@ -87,7 +98,7 @@ function parseOptions(argv: readonly string[]): Options {
     if (flag !== "--only" && flag !== "--worker") {
       throw new UsageError(
         `unknown option '${arg}'; allowed: --json, --only NAME, --quick, --reference, ` +
-          "--course, --help",
+          "--course, --tfjs-kernels, --help",
       );
     }
     const value = inlineValue ?? argv[++i];
@@ -128,9 +139,36 @@ function median(values: readonly number[]): number {
 
 const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
+/**
+ * Registers again, for `backend`, the TensorFlow.js kernels that the kit wrapped with
+ * faster ones, and returns their names.
+ */
+function restoreTfjsKernels(backend: BackendName): string[] {
+  const restored: string[] = [];
+  for (const kernel of KIT_KERNELS) {
+    if (!("wrap" in kernel) || kernel.backendName !== backend) continue;
+    const original = tfjsKernelReplacedByKit(kernel.kernelName, backend);
+    if (original === undefined) continue;
+    tf.unregisterKernel(kernel.kernelName, backend);
+    tf.registerKernel(original);
+    restored.push(kernel.kernelName);
+  }
+  return restored;
+}
+
 /** Worker side: runs one workload and sends the result to the parent over IPC. */
-async function runWorker(name: WorkloadName, schedule: Schedule): Promise<void> {
-  await initBackend({ quiet: true });
+async function runWorker(
+  name: WorkloadName,
+  schedule: Schedule,
+  tfjsKernels: boolean,
+): Promise<void> {
+  const backend = await initBackend({ quiet: true });
+  if (tfjsKernels) {
+    const restored = restoreTfjsKernels(backend);
+    progress(
+      `${name}: TensorFlow.js's own ${restored.join(", ") || "kernels (none wrapped)"}`,
+    );
+  }
   const run = await runWorkload(name, schedule);
   const result: BenchResult = {
     value: median(run.repeats),
@@ -147,9 +185,14 @@ async function runWorker(name: WorkloadName, schedule: Schedule): Promise<void> 
  * Runs one workload in a fresh Node process with the same loader (tsx) as this one.
  * The child's stdout goes to stderr, so that --json keeps stdout for the JSON object.
  */
-function runInChild(name: WorkloadName, quick: boolean): Promise<BenchResult> {
+function runInChild(
+  name: WorkloadName,
+  quick: boolean,
+  tfjsKernels: boolean,
+): Promise<BenchResult> {
   const args = [...process.execArgv, __filename, "--worker", name];
   if (quick) args.push("--quick");
+  if (tfjsKernels) args.push("--tfjs-kernels");
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "inherit", "ipc"],
@@ -389,7 +432,7 @@ async function main(): Promise<void> {
   }
   const schedule = options.quick ? QUICK_SCHEDULE : FULL_SCHEDULE;
   if (options.worker) {
-    await runWorker(options.worker, schedule);
+    await runWorker(options.worker, schedule, options.tfjsKernels);
     return;
   }
 
@@ -410,7 +453,7 @@ async function main(): Promise<void> {
     results[name] =
       name === COURSE
         ? await runCourse()
-        : await runInChild(name as WorkloadName, options.quick);
+        : await runInChild(name as WorkloadName, options.quick, options.tfjsKernels);
     const { value, unit } = results[name];
     progress(`${name}: ${formatValue(value, unit)} ${unit}`);
     if (options.reference && name !== COURSE) {
@@ -423,6 +466,7 @@ async function main(): Promise<void> {
 
   const environment = {
     backend,
+    kernels: options.tfjsKernels ? "tfjs" : "kit",
     threads: threadsOf(backend),
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? null,
@@ -454,14 +498,15 @@ function describeMet(met: boolean | null): string {
 }
 
 function printResults(
-  environment: { backend: string; threads: number | null; cpus: number },
+  environment: { backend: string; kernels: string; threads: number | null; cpus: number },
   results: Record<string, BenchResult>,
   comparisons: Comparison[],
   reference: ReferenceOutput | null,
 ): void {
   console.log(
     `aekit bench: backend '${environment.backend}' (${environment.threads ?? "?"} ` +
-      `thread(s)), ${environment.cpus} CPUs; median of the timed repeats`,
+      `thread(s)), ${environment.kernels === "tfjs" ? "TensorFlow.js's own kernels, " : ""}` +
+      `${environment.cpus} CPUs; median of the timed repeats`,
   );
   printTable([
     ["workload", "kit", "unit", "peak MiB"],

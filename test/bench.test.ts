@@ -72,6 +72,25 @@ describe("npm run bench", function () {
     assert.match(run.stdout, /^correlate\s+\S+\s+ms\/call\s+\d+$/m);
   });
 
+  it("runs on TensorFlow.js's kernels with --tfjs-kernels", function () {
+    const run = runBench([
+      "--quick",
+      "--json",
+      "--tfjs-kernels",
+      "--only",
+      "dense-ae.infer",
+    ]);
+    assert.equal(run.status, 0, run.stderr);
+    const output = JSON.parse(run.stdout) as BenchOutput & {
+      environment: { kernels: string };
+    };
+    assert.equal(output.environment.kernels, "tfjs");
+    assert.ok(isPositiveFinite(output.results["dense-ae.infer"].value));
+    if (output.environment.backend === "wasm") {
+      assert.match(run.stderr, /TensorFlow.js's own BatchMatMul, _FusedMatMul, GatherV2/);
+    }
+  });
+
   it("rejects an unknown workload", function () {
     const run = runBench(["--only", "correlate3d"]);
     assert.equal(run.status, 2);
