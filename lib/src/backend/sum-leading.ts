@@ -36,11 +36,12 @@ export function leadingAxesSum(original: SingleOutputKernel): SingleOutputKernel
     const out = backend.makeOutput(outShape, "float32");
     // Views are taken after the allocation, which may have moved the heap
     const values = heapView(backend, x);
-    const totals = heapView(backend, out);
-    totals.fill(0);
+    // Sums in float64 and rounds once, so a sum over many rows loses no precision per row
+    const totals = new Float64Array(width);
     for (let start = 0; start < values.length; start += width) {
       for (let j = 0; j < width; j++) totals[j] += values[start + j];
     }
+    heapView(backend, out).set(totals);
     return out;
   };
 }
