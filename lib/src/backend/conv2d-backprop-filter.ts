@@ -75,10 +75,10 @@ export function conv2dBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
     Math.min(info.inChannels, info.outChannels) *
     info.batchSize *
     Math.max(info.outHeight * info.outWidth, info.inHeight * info.inWidth);
-  // The matrix product won where x or dy had at most 4 channels: 3x3 filters on a batch
-  // of 64 at 28x28 or 14x14, 1 to 32 channels, timed on a 2-core Xeon in Node 20
-  // (1 -> 16 channels 2.3 against 7.3 ms, 32 -> 4 1.9 against 3.0 ms, 16 -> 8 2.6
-  // against 1.9 ms, 32 -> 32 17 against 13 ms).
+  // The matrix product won or tied where x or dy had at most 4 channels: 3x3 filters on a
+  // batch of 64 at 28x28 or 14x14, new tensors for every call, 2-core Xeon, Node 20 (1 -> 16
+  // channels 5.1 against 8.7 ms, 32 -> 2 2.3 against 3.4 ms, 32 -> 4 4.1 against 4.1 ms,
+  // 16 -> 8 3.5 against 2.1 ms).
   const fewChannels = Math.min(info.inChannels, info.outChannels) <= 4;
   if (
     fewChannels &&
