@@ -745,6 +745,26 @@ describe("backend kernels", () => {
         });
       }
 
+      it("inner dimension 0 with a transpose", async () => {
+        await assertSameOnBothBackends("K = 0", () =>
+          tf.matMul(tf.zeros([0, 2]), tf.zeros([0, 3]), true, false),
+        );
+      });
+
+      it("batch 0 with a transpose", async () => {
+        await assertSameOnBothBackends("batch 0", () =>
+          tf.matMul(tf.zeros([0, 3, 5]), tf.zeros([0, 7, 5]), false, true),
+        );
+      });
+
+      it("weight gradient of an empty batch", async () => {
+        await assertSameOnBothBackends("dW of no rows", () =>
+          tf.grad((w: tf.Tensor) => tf.matMul(tf.zeros([0, 5]), w).sum())(
+            tf.ones([5, 4]),
+          ),
+        );
+      });
+
       it("dense layer gradients", async () => {
         await assertSameOnBothBackends("gradient of x and kernel", (rng) => {
           const x = random(rng, [6, 9]);
@@ -827,6 +847,17 @@ describe("backend kernels", () => {
         });
       }
 
+      it("rejects axis 2 of a matrix like cpu", async () => {
+        for (const backendName of ["cpu", "wasm"] as const) {
+          await withBackend(backendName, () => {
+            const x = tf.ones([3, 2]);
+            const indices = tf.tensor1d([1], "int32");
+            assert.throws(() => tf.gather(x, indices, 2), /axis/, backendName);
+            tf.dispose([x, indices]);
+          });
+        }
+      });
+
       it("leaves an index out of range to tfjs's error", async () => {
         await withBackend("wasm", () => {
           const x = tf.ones([3, 2]);
@@ -835,6 +866,72 @@ describe("backend kernels", () => {
             /the index value 3 is not in \[0, 2\]/,
           );
           x.dispose();
+        });
+      });
+    });
+
+    describe("Conv2DBackpropFilter and MaxPoolGrad edge cases", () => {
+      for (const filterShape of [
+        [3, 3, 2, 3],
+        [3, 3, 6, 6],
+      ] as Shape4[]) {
+        it(`filter gradient of an empty batch, filter ${filterShape}`, async () => {
+          await assertSameOnBothBackends("batch 0", () =>
+            tf.grad((w: tf.Tensor) =>
+              tf
+                .conv2d(
+                  tf.zeros([0, 5, 5, filterShape[2]]) as tf.Tensor4D,
+                  w as tf.Tensor4D,
+                  1,
+                  "same",
+                )
+                .sum(),
+            )(tf.ones(filterShape)),
+          );
+        });
+      }
+
+      const poolWindows: { name: string; values: number[] }[] = [
+        { name: "a NaN first", values: [NaN, 1, 2, 3] },
+        { name: "all -Infinity", values: [-Infinity, -Infinity, -Infinity, -Infinity] },
+        { name: "all NaN", values: [NaN, NaN, NaN, NaN] },
+        { name: "ties", values: [2, 5, 5, 1] },
+      ];
+      for (const { name, values } of poolWindows) {
+        it(`max pool gradient of a window with ${name}`, async () => {
+          await assertSameOnBothBackends(
+            name,
+            () =>
+              tf.engine().runKernel(
+                "MaxPoolGrad",
+                {
+                  dy: tf.ones([1, 1, 1, 1]),
+                  input: tf.tensor4d(values, [1, 2, 2, 1]),
+                  output: tf.zeros([1, 1, 1, 1]),
+                },
+                { filterSize: 2, strides: 2, pad: "valid" } as unknown as tf.NamedAttrMap,
+              ) as tf.Tensor,
+          );
+        });
+      }
+
+      it("filter gradient rejects int32 x", async () => {
+        await withBackend("wasm", () => {
+          const x = tf.ones([1, 2, 2, 1], "int32");
+          const dy = tf.ones([1, 2, 2, 1]);
+          assert.throws(
+            () =>
+              tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
+                strides: 1,
+                pad: "same",
+                dataFormat: "NHWC",
+                filterShape: [1, 1, 1, 1],
+              } as unknown as tf.NamedAttrMap),
+            (err: unknown) =>
+              err instanceof AekitError &&
+              /must be float32, got int32 and float32/.test(err.message),
+          );
+          tf.dispose([x, dy]);
         });
       });
     });
@@ -935,6 +1032,25 @@ describe("backend kernels", () => {
         });
       }
 
+      it("dy with no channels", async () => {
+        await assertSameOnBothBackends(
+          "no output channels",
+          () =>
+            tf
+              .engine()
+              .runKernel(
+                "Conv2DBackpropInput",
+                { dy: tf.zeros([1, 5, 5, 0]), filter: tf.zeros([3, 3, 2, 0]) },
+                {
+                  strides: [1, 1],
+                  pad: "same",
+                  dataFormat: "NHWC",
+                  inputShape: [1, 5, 5, 2],
+                } as unknown as tf.NamedAttrMap,
+              ) as tf.Tensor,
+        );
+      });
+
       it("conv2dTranspose with stride 2", async () => {
         await assertSameOnBothBackends("conv2dTranspose", (rng) =>
           tf.conv2dTranspose(
@@ -967,6 +1083,11 @@ describe("backend kernels", () => {
           attrs: { axis: 0, batchDims: 0 },
         },
         {
+          kernelName: "BatchMatMul",
+          inputs: () => ({ a: tf.zeros([0, 3, 5]), b: tf.zeros([0, 7, 5]) }),
+          attrs: { transposeA: false, transposeB: true },
+        },
+        {
           kernelName: "Sum",
           inputs: () => ({ x: tf.ones([4, 3, 2]) }),
           attrs: { axis: [0, 1], keepDims: false },
@@ -983,7 +1104,12 @@ describe("backend kernels", () => {
         },
       ];
       for (const { kernelName, inputs, attrs } of calls) {
-        it(`${kernelName} leaves no intermediate data`, () => {
+        const shapes = tf.tidy(() =>
+          Object.values(inputs())
+            .map((t) => `[${t.shape.join(",")}]`)
+            .join(" "),
+        );
+        it(`${kernelName} ${shapes} leaves no intermediate data`, () => {
           const backend = tf.backend();
           const tensors = inputs();
           const before = backend.numDataIds();
@@ -994,7 +1120,7 @@ describe("backend kernels", () => {
           tf.dispose([...Object.values(tensors), out as tf.Tensor]);
         });
 
-        it(`${kernelName} wraps tfjs's kernel`, () => {
+        it(`${kernelName} ${shapes} wraps tfjs's kernel`, () => {
           const original = tfjsKernelReplacedByKit(kernelName, "wasm");
           assert.ok(original !== undefined, "tfjs's kernel was kept");
           assert.notEqual(

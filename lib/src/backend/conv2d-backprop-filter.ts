@@ -69,6 +69,17 @@ export function conv2dBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
     );
   }
 
+  if (x.dtype !== "float32" || dy.dtype !== "float32") {
+    throw new AekitError(
+      `${KERNEL} on the 'wasm' backend: x and dy must be float32, got ${x.dtype} and ` +
+        `${dy.dtype}; cast them with tf.cast(t, 'float32')`,
+    );
+  }
+  if (x.shape.includes(0) || dy.shape.includes(0)) {
+    // A sum of no terms: the wasm kernels would leave the output unwritten
+    return computeFloat32(backend, attrs.filterShape, [], (out) => out.fill(0));
+  }
+
   const patchValues =
     info.filterHeight *
     info.filterWidth *
@@ -80,12 +91,7 @@ export function conv2dBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   // channels 5.1 against 8.7 ms, 32 -> 2 2.3 against 3.4 ms, 32 -> 4 4.1 against 4.1 ms,
   // 16 -> 8 3.5 against 2.1 ms).
   const fewChannels = Math.min(info.inChannels, info.outChannels) <= 4;
-  if (
-    fewChannels &&
-    patchValues <= MAX_PATCH_VALUES &&
-    x.dtype === "float32" &&
-    dy.dtype === "float32"
-  ) {
+  if (fewChannels && patchValues <= MAX_PATCH_VALUES) {
     return filterGradientByMatMul(backend, x, dy, info);
   }
   return filterGradientByConv2d(backend, x, dy, info);

@@ -29,7 +29,14 @@ export function conv2dBackpropInputFromConv2d(
   return (args: KernelArgs): tf.TensorInfo => {
     const { dy, filter } = args.inputs;
     const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
-    if (dy === undefined || filter === undefined || attrs.dataFormat !== "NHWC") {
+    if (
+      dy === undefined ||
+      filter === undefined ||
+      attrs.dataFormat !== "NHWC" ||
+      // an empty dy or filter gives zeros, which the wasm Conv2D leaves unwritten
+      dy.shape.includes(0) ||
+      filter.shape.includes(0)
+    ) {
       return original(args);
     }
     const info = tf.backend_util.computeConv2DInfo(

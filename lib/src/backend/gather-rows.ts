@@ -23,7 +23,8 @@ export function rowCopyGather(original: SingleOutputKernel): SingleOutputKernel 
       x === undefined ||
       indices === undefined ||
       x.shape.length === 0 ||
-      (attrs.axis ?? 0) % x.shape.length !== 0 ||
+      // axis 0 or -rank only: tfjs raises its own error for an axis out of range
+      ((attrs.axis ?? 0) !== 0 && attrs.axis !== -x.shape.length) ||
       (attrs.batchDims ?? 0) !== 0 ||
       indices.dtype !== "int32" ||
       x.dtype === "string" ||

@@ -33,7 +33,11 @@ export function transposeFirstMatMul(original: SingleOutputKernel): SingleOutput
       a === undefined ||
       b === undefined ||
       a.shape.length < 2 ||
-      b.shape.length < 2
+      b.shape.length < 2 ||
+      // XNNPACK leaves the output unwritten when the inner dimension is 0, and the wasm
+      // Transpose throws on an empty tensor, where tfjs's transposing loop returns zeros
+      a.shape.includes(0) ||
+      b.shape.includes(0)
     ) {
       return original(args);
     }

@@ -49,20 +49,17 @@ function addToWindowMaxima(
       for (let outCol = 0; outCol < outWidth; outCol++) {
         const colStart = outCol * info.strideWidth - info.padInfo.left;
         const colEnd = Math.min(colStart + info.filterWidth, inWidth);
-        let first = true;
+        // A loop, not fill(): a call per window cost more than the few channels it sets
+        for (let c = 0; c < channels; c++) {
+          argmax[c] = -1;
+          max[c] = -Infinity;
+        }
         for (let row = Math.max(rowStart, 0); row < rowEnd; row++) {
           for (let col = Math.max(colStart, 0); col < colEnd; col++) {
             const offset = ((b * inHeight + row) * inWidth + col) * channels;
-            if (first) {
-              for (let c = 0; c < channels; c++) {
-                argmax[c] = offset + c;
-                max[c] = x[offset + c];
-              }
-              first = false;
-              continue;
-            }
             for (let c = 0; c < channels; c++) {
-              // Strictly greater, so a tie goes to the first element in row-major order
+              // Strictly greater, so a tie goes to the first element in row-major order,
+              // and a window of NaN or -Infinity only passes no gradient, as on cpu
               if (x[offset + c] > max[c]) {
                 argmax[c] = offset + c;
                 max[c] = x[offset + c];
@@ -70,10 +67,9 @@ function addToWindowMaxima(
             }
           }
         }
-        if (first) continue; // the window lies in the padding only
         const dyOffset = ((b * outHeight + outRow) * outWidth + outCol) * channels;
         for (let c = 0; c < channels; c++) {
-          dx[argmax[c]] += dy[dyOffset + c];
+          if (argmax[c] >= 0) dx[argmax[c]] += dy[dyOffset + c];
         }
       }
     }
