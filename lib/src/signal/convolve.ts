@@ -1,6 +1,7 @@
 import { MAX_ARRAY_LENGTH, checkInteger, invalid } from "../core/validate";
 import { convolveDirect, directCost } from "./direct";
-import { convolveFft, planBlocks } from "./fft";
+import { planBlocks } from "./fft";
+import { convolveFftParallel } from "./parallel";
 import {
   readMethod,
   readMode,
@@ -49,7 +50,14 @@ function convolveWindow(
     5 * window.length;
   const useFft = method === "fft" || (method === "auto" && blocks.cost < direct);
   return useFft
-    ? convolveFft(signal, kernel, window.start, window.length, blocks.size)
+    ? convolveFftParallel(
+        signal,
+        kernel,
+        window.start,
+        window.length,
+        blocks.size,
+        blocks.cost,
+      )
     : convolveDirect(signal, kernel, window.start, window.length);
 }
 

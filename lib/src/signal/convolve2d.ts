@@ -1,5 +1,6 @@
 import { convolve2dDirect, directCost } from "./direct";
-import { convolve2dFft, planTiles } from "./fft";
+import { planTiles } from "./fft";
+import { convolve2dFftParallel } from "./parallel";
 import {
   invalidDescribed,
   readImage,
@@ -110,7 +111,18 @@ export function convolveWindow2d(
   const useFft = method === "fft" || (method === "auto" && tiles.cost < direct);
   const { top, left, rows, cols } = window;
   return useFft
-    ? convolve2dFft(signal, filter, top, left, rows, cols, tiles.rows, tiles.cols, out)
+    ? convolve2dFftParallel(
+        signal,
+        filter,
+        top,
+        left,
+        rows,
+        cols,
+        tiles.rows,
+        tiles.cols,
+        tiles.cost,
+        out,
+      )
     : convolve2dDirect(signal, filter, top, left, rows, cols, out);
 }
 

@@ -58,7 +58,8 @@ export function planBlocks(taps: number, length: number): BlockPlan {
 
 /**
  * Computes samples [start, start + length) of the full linear convolution of x and h,
- * where sample i is sum_k h[k] x[i - k], by overlap-save with blocks of `size` samples.
+ * where sample i is sum_k h[k] x[i - k], by overlap-save with blocks of `size` samples,
+ * into `out` when it is given (every entry overwritten).
  *
  * Each block of `size` input samples, multiplied with the kernel's spectrum, yields
  * size - h.length + 1 outputs free of wrap-around. Two real blocks travel as the real
@@ -72,6 +73,7 @@ export function convolveFft(
   start: number,
   length: number,
   size: number,
+  out: Float64Array = new Float64Array(length),
 ): Float64Array {
   const n = x.length;
   const taps = h.length;
@@ -82,7 +84,6 @@ export function convolveFft(
   for (let k = 0; k < taps; k++) padded[2 * k] = h[k] / size;
   fft.transform(kernel, padded);
 
-  const out = new Float64Array(length);
   const spectrum = new Float64Array(2 * size);
   const result = new Float64Array(2 * size);
   for (let first = 0; first < length; first += 2 * step) {
