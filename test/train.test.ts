@@ -10,6 +10,7 @@ import {
 } from "../lib/src/train/fit";
 import { loadMnist } from "../lib/src/data/mnist";
 import { assertClaim, checkShape } from "../lib/src/core/claims";
+import { AekitError } from "../lib/src/core/errors";
 
 describe("denseAutoencoder", () => {
   for (const hiddenUnits of [[], [64], [128, 64]]) {
@@ -458,6 +459,49 @@ describe("trainAutoencoder argument checks", () => {
     );
   });
 
+  it("throws when transformInput changes the shape, without leaking", async () => {
+    const before = tf.memory().numTensors;
+    await assert.rejects(
+      trainAutoencoder(autoencoder, {
+        x,
+        epochs: 1,
+        batchSize: 5,
+        transformInput: (batch) => batch.slice([0, 0], [batch.shape[0], 2]),
+      }),
+      /trainAutoencoder: transformInput must return a tensor of the batch's shape \[5, 4\], got \[5, 2\]; corrupt the batch without changing its shape/,
+    );
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it("throws when transformInput returns no tensor", async () => {
+    await assert.rejects(
+      trainAutoencoder(autoencoder, {
+        x,
+        epochs: 1,
+        transformInput: (() => [1, 2]) as unknown as TrainOptions["transformInput"],
+      }),
+      /trainAutoencoder: transformInput must return a tensor of the batch's shape \[10, 4\], got an array/,
+    );
+  });
+
+  it("names the batch when the loss fails inside TensorFlow.js", async () => {
+    // A loss that applies the model to half the features, as a wrong reshape would
+    const loss = (input: tf.Tensor, target: tf.Tensor) =>
+      mse(autoencoder)(input.slice([0, 0], [input.shape[0], 2]), target);
+    const before = tf.memory().numTensors;
+    const rejection = await trainAutoencoder(autoencoder, { x, epochs: 1, loss }).then(
+      () => assert.fail("training did not throw"),
+      (err: unknown) => err,
+    );
+    assert.ok(rejection instanceof AekitError, `got ${String(rejection)}`);
+    assert.match(
+      rejection.message,
+      /trainAutoencoder: the loss function failed on a batch of x \[10, 4\] and target \[10, 4\]: .*expected axis -1 of input shape to have value 4/,
+    );
+    assert.ok(rejection.cause instanceof Error, "the tfjs error is kept as the cause");
+    assert.equal(tf.memory().numTensors, before);
+  });
+
   it("throws when validation.x has no rows", async () => {
     const valX = tf.zeros([0, 4]);
     await assert.rejects(
@@ -510,6 +554,29 @@ describe("evaluateLoss argument checks", () => {
     );
     assert.equal(tf.memory().numTensors, before);
     x.dispose();
+  });
+
+  it("names the shapes when the model rejects x", () => {
+    const autoencoder = denseAutoencoder({
+      inputDim: 4,
+      codeSize: 2,
+      seed: 1,
+    }).autoencoder;
+    const loss = (input: tf.Tensor, target: tf.Tensor): LossTerms => ({
+      reconstruction: tf.losses.meanSquaredError(
+        target,
+        autoencoder.apply(input) as tf.Tensor,
+      ) as tf.Scalar,
+    });
+    const wide = tf.ones([3, 7]);
+    const before = tf.memory().numTensors;
+    assert.throws(
+      () => evaluateLoss(loss, wide, wide),
+      /evaluateLoss: the loss function failed on a batch of x \[3, 7\] and target \[3, 7\]: .*Check that x and target have the shapes of the model's input and output/,
+    );
+    assert.equal(tf.memory().numTensors, before);
+    wide.dispose();
+    autoencoder.dispose();
   });
 
   it("throws when the loss returns a number", () => {

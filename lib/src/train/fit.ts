@@ -143,6 +143,34 @@ export function evaluateLoss(
   return meanLossTerms(fn, loss, x, target, batchSize);
 }
 
+/**
+ * Calls `loss` on one batch. A layer that rejects the batch's shape throws a tfjs-layers
+ * ValueError, which is raised again as an AekitError that names the function, the shapes
+ * and what to check, with the original error as its cause. Other errors, such as one the
+ * caller's own loss throws, pass through unchanged.
+ */
+function callLoss(
+  fn: string,
+  loss: LossFunction,
+  x: tf.Tensor,
+  target: tf.Tensor,
+): LossTerms {
+  try {
+    return loss(x, target);
+  } catch (err) {
+    // tfjs-layers 4.22 leaves the name of its ValueError at "Error", so test the class
+    if (!(err instanceof Error) || err.constructor.name !== "ValueError") throw err;
+    const message = err.message;
+    const error = new AekitError(
+      `${fn}: the loss function failed on a batch of x [${x.shape.join(", ")}] and target ` +
+        `[${target.shape.join(", ")}]: ${message}. Check that x and target have the ` +
+        "shapes of the model's input and output",
+    );
+    error.cause = err;
+    throw error;
+  }
+}
+
 /** Computes the mean of each loss term over the rows of already checked inputs. */
 function meanLossTerms(
   fn: string,
@@ -156,7 +184,7 @@ function meanLossTerms(
   for (let start = 0; start < count; start += batchSize) {
     const size = Math.min(batchSize, count - start);
     const values = tf.tidy(() => {
-      const terms = loss(x.slice(start, size), target.slice(start, size));
+      const terms = callLoss(fn, loss, x.slice(start, size), target.slice(start, size));
       checkLossTerms(fn, terms);
       return Object.fromEntries(
         Object.entries(terms).map(([name, value]) => [name, value.dataSync()[0]]),
@@ -274,6 +302,27 @@ function checkModelShape(
     const shape = ["count", ...expected.map((size) => size ?? "any")].join(", ");
     invalid(fn, argument, `have shape [${shape}] to match the model's ${side}`, t);
   }
+}
+
+/** Returns what transformInput returned for `batch`, after checking its shape. */
+function checkTransformed(fn: string, transformed: unknown, batch: tf.Tensor): tf.Tensor {
+  const shape = `[${batch.shape.join(", ")}]`;
+  if (!(transformed instanceof tf.Tensor)) {
+    invalid(
+      fn,
+      "transformInput",
+      `return a tensor of the batch's shape ${shape}`,
+      transformed,
+    );
+  }
+  if (transformed.shape.join(",") !== batch.shape.join(",")) {
+    throw new AekitError(
+      `${fn}: transformInput must return a tensor of the batch's shape ${shape}, got ` +
+        `[${transformed.shape.join(", ")}]; corrupt the batch without changing its shape, ` +
+        "for example x.add(noise)",
+    );
+  }
+  return transformed;
 }
 
 /** Checks an optional callback option. */
@@ -401,9 +450,9 @@ export async function trainAutoencoder(
             const tape = tf.engine().state.activeTape;
             try {
               const input = options.transformInput
-                ? options.transformInput(xBatch, step)
+                ? checkTransformed(fn, options.transformInput(xBatch, step), xBatch)
                 : xBatch;
-              const terms = loss(input, targetBatch);
+              const terms = callLoss(fn, loss, input, targetBatch);
               checkLossTerms(fn, terms);
               for (const [name, value] of Object.entries(terms)) {
                 const previous = sums[name];
