@@ -965,6 +965,8 @@ describe("backend kernels", () => {
           sum: () => tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], "int32"), 0),
         },
         { name: "no rows", sum: () => tf.sum(tf.zeros([0, 3]), 0) },
+        { name: "rows of no values", sum: () => tf.sum(tf.zeros([3, 0]), 0) },
+        { name: "7 rows, 4 at a time", sum: (rng) => tf.sum(random(rng, [7, 9]), 0) },
       ];
       for (const { name, sum } of cases) {
         it(name, async () => {
