@@ -531,6 +531,44 @@ describe("backend kernels", () => {
     }
   });
 
+  describe("wasm _FusedMatMul of tfjs 4.22 with a transpose and a bias", () => {
+    // The kit's wrapper transposes first, so the bias goes where the cpu backend puts it.
+    // This reruns tfjs's own kernel and asserts that its defect is still there.
+    it("adds the bias to the wrong rows", async function () {
+      const product = () =>
+        tf.tidy(() =>
+          tf.fused
+            .matMul({
+              a: tf.tensor2d(
+                Array.from({ length: 15 }, (_, i) => Math.sin(i)),
+                [3, 5],
+              ),
+              b: tf.tensor2d(
+                Array.from({ length: 20 }, (_, i) => Math.cos(i)),
+                [4, 5],
+              ),
+              transposeB: true,
+              bias: tf.tensor1d([1, 2, 3, 4]),
+            })
+            .dataSync(),
+        );
+      const onCpu = await withBackend("cpu", product);
+      const largestError = await withBackend("wasm", () => {
+        const original = tfjsKernelReplacedByKit("_FusedMatMul", "wasm");
+        if (original === undefined) this.skip();
+        const withKit = product();
+        assertClose(withKit, onCpu, BACKEND_TOLERANCE, "the kit's _FusedMatMul");
+        const stock = withKernel(original, product);
+        return maxAbs(Array.from(stock, (value, i) => value - onCpu[i]));
+      });
+      assert.ok(
+        largestError > 0.5,
+        `tfjs's _FusedMatMul now agrees with cpu (largest error ${largestError}); ` +
+          "update the note in mat-mul.ts",
+      );
+    });
+  });
+
   describe("Conv2DBackpropFilter on wasm matches cpu", () => {
     interface FilterGradientConfig {
       xShape: Shape4;

@@ -20,9 +20,13 @@ interface MatMulAttrs {
  * [128, 128] operands it took 11 ms, against 1.4 ms for the transpose and the XNNPACK
  * product (2-core Xeon, Node 20, mean of 30 calls).
  *
- * NOTE: the wasm _FusedMatMul of tfjs 4.22 adds the bias to the wrong elements when the
- * operands have a batch axis of more than 1, with or without a transpose. This wrapper
- * keeps that defect, and the kit's dense layers multiply rank-2 operands only.
+ * The wasm _FusedMatMul of tfjs 4.22 also adds the bias to the wrong rows when an operand
+ * is transposed. Because this wrapper passes untransposed operands, its result matches
+ * the cpu backend's.
+ *
+ * NOTE: that kernel also misplaces the bias when the operands have a batch axis of more
+ * than 1, with or without a transpose. This wrapper keeps that defect, and the kit's
+ * dense layers multiply rank-2 operands only.
  */
 export function transposeFirstMatMul(original: SingleOutputKernel): SingleOutputKernel {
   return (args: KernelArgs): tf.TensorInfo => {
