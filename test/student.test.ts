@@ -423,7 +423,7 @@ describe("student notebooks on the tslab kernel", function () {
 
       assert.ok(entry, `exercises/${name} is missing from report.json`);
       assert.equal(entry.status, "failed", JSON.stringify(entry.error));
-      assert.equal(entry.error?.cell, check);
+      assert.equal(entry.error?.cell, check, JSON.stringify(entry.error));
       assert.match(
         entry.error?.message ?? "",
         /^CheckFailedError: check\w+: \w+ failed all \d+ cases, because each call threw "Error: not implemented"\.$/,
