@@ -2,10 +2,10 @@ import * as tf from "@tensorflow/tfjs";
 import { AekitError } from "../core/errors";
 import {
   computeFloat32,
+  Intermediates,
   type KernelArgs,
   registeredKernel,
   requireInput,
-  type SingleOutputKernel,
 } from "./kernel-data";
 
 const KERNEL = "Conv2DBackpropFilter";
@@ -114,21 +114,24 @@ export function filterGradientByMatMul(
   info: tf.backend_util.Conv2DInfo,
 ): tf.TensorInfo {
   const { filterHeight, filterWidth, inChannels, outChannels } = info;
-  const matMul = registeredKernel("BatchMatMul", "wasm");
   const positions = info.batchSize * info.outHeight * info.outWidth;
   const pixels = info.batchSize * info.inHeight * info.inWidth;
-  const intermediates: tf.TensorInfo[] = [];
+  const noTranspose = { transposeA: false, transposeB: false };
+  const intermediates = new Intermediates(backend);
   try {
     if (inChannels <= outChannels) {
       const rows = filterHeight * filterWidth * inChannels;
       const patches = computeFloat32(backend, [rows, positions], [x], (out, [xValues]) =>
         fillInputPatches(out, xValues, info),
       );
-      intermediates.push(patches);
-      const gradient = matMul({
+      intermediates.keep(patches);
+      const gradient = registeredKernel(
+        "BatchMatMul",
+        "wasm",
+      )({
         inputs: { a: patches, b: { ...dy, shape: [positions, outChannels] } },
         backend,
-        attrs: { transposeA: false, transposeB: false },
+        attrs: noTranspose,
       });
       return { ...gradient, shape: info.filterShape };
     }
@@ -136,13 +139,12 @@ export function filterGradientByMatMul(
     const shifts = computeFloat32(backend, [rows, pixels], [dy], (out, [dyValues]) =>
       fillGradientShifts(out, dyValues, info),
     );
-    intermediates.push(shifts);
-    const swapped = matMul({
-      inputs: { a: shifts, b: { ...x, shape: [pixels, inChannels] } },
-      backend,
-      attrs: { transposeA: false, transposeB: false },
-    });
-    intermediates.push(swapped);
+    intermediates.keep(shifts);
+    const swapped = intermediates.run(
+      "BatchMatMul",
+      { a: shifts, b: { ...x, shape: [pixels, inChannels] } },
+      noTranspose,
+    );
     return registeredKernel(
       "Transpose",
       "wasm",
@@ -154,7 +156,7 @@ export function filterGradientByMatMul(
       attrs: { perm: [0, 1, 3, 2] },
     });
   } finally {
-    for (const intermediate of intermediates) backend.disposeData(intermediate.dataId);
+    intermediates.dispose();
   }
 }
 
@@ -273,27 +275,12 @@ export function filterGradientByConv2d(
     [0, 0],
   ];
 
-  const transpose = registeredKernel("Transpose", "wasm");
-  const conv2d = registeredKernel("Conv2D", "wasm");
-  const intermediates: tf.TensorInfo[] = [];
-  const run = (
-    kernel: SingleOutputKernel,
-    kernelInputs: tf.NamedTensorInfoMap,
-    kernelAttrs: object,
-  ) => {
-    const out = kernel({
-      inputs: kernelInputs,
-      backend,
-      attrs: kernelAttrs as tf.NamedAttrMap,
-    });
-    intermediates.push(out);
-    return out;
-  };
+  const intermediates = new Intermediates(backend);
   try {
     let xUsed = x;
     if (rowsKept < info.inHeight || colsKept < info.inWidth) {
-      xUsed = run(
-        registeredKernel("Slice", "wasm"),
+      xUsed = intermediates.run(
+        "Slice",
         { x },
         {
           begin: [0, 0, 0, 0],
@@ -301,10 +288,10 @@ export function filterGradientByConv2d(
         },
       );
     }
-    const xT = run(transpose, { x: xUsed }, { perm: [3, 1, 2, 0] });
-    const dyT = run(transpose, { x: dy }, { perm: [1, 2, 0, 3] });
-    const dwT = run(
-      conv2d,
+    const xT = intermediates.run("Transpose", { x: xUsed }, { perm: [3, 1, 2, 0] });
+    const dyT = intermediates.run("Transpose", { x: dy }, { perm: [1, 2, 0, 3] });
+    const dwT = intermediates.run(
+      "Conv2D",
       { x: xT, filter: dyT },
       {
         strides: [1, 1],
@@ -313,10 +300,15 @@ export function filterGradientByConv2d(
         dilations: [info.strideHeight, info.strideWidth],
       },
     );
-    return transpose({ inputs: { x: dwT }, backend, attrs: { perm: [1, 2, 0, 3] } });
+    return registeredKernel(
+      "Transpose",
+      "wasm",
+    )({
+      inputs: { x: dwT },
+      backend,
+      attrs: { perm: [1, 2, 0, 3] },
+    });
   } finally {
-    for (const intermediate of intermediates) {
-      backend.disposeData(intermediate.dataId);
-    }
+    intermediates.dispose();
   }
 }

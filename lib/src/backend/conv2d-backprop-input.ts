@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import {
   heapBackend,
   heapView,
+  Intermediates,
   type KernelArgs,
   registeredKernel,
   type SingleOutputKernel,
@@ -66,31 +67,20 @@ export function conv2dBackpropInputFromConv2d(
     }
 
     const backend = heapBackend(args.backend, KERNEL);
-    const intermediates: tf.TensorInfo[] = [];
-    const run = (
-      kernelName: string,
-      inputs: tf.NamedTensorInfoMap,
-      kernelAttrs: object,
-    ) => {
-      const out = registeredKernel(
-        kernelName,
-        "wasm",
-      )({
-        inputs,
-        backend,
-        attrs: kernelAttrs as tf.NamedAttrMap,
-      });
-      intermediates.push(out);
-      return out;
-    };
+    const intermediates = new Intermediates(backend);
     try {
       let dyUsed = dy;
       if (info.strideHeight > 1 || info.strideWidth > 1) {
-        dyUsed = dilate(backend, dy, dilatedHeight, dilatedWidth, info);
-        intermediates.push(dyUsed);
+        dyUsed = intermediates.keep(
+          dilate(backend, dy, dilatedHeight, dilatedWidth, info),
+        );
       }
-      const flipped = run("Reverse", { x: filter }, { dims: [0, 1] });
-      const swapped = run("Transpose", { x: flipped }, { perm: [0, 1, 3, 2] });
+      const flipped = intermediates.run("Reverse", { x: filter }, { dims: [0, 1] });
+      const swapped = intermediates.run(
+        "Transpose",
+        { x: flipped },
+        { perm: [0, 1, 3, 2] },
+      );
       const padding: tf.backend_util.ExplicitPadding = [
         [0, 0],
         [top, bottom],
@@ -111,7 +101,7 @@ export function conv2dBackpropInputFromConv2d(
         } as unknown as tf.NamedAttrMap,
       });
     } finally {
-      for (const intermediate of intermediates) backend.disposeData(intermediate.dataId);
+      intermediates.dispose();
     }
   };
 }

@@ -135,3 +135,33 @@ export function computeFloat32(
   compute(output, values);
   return writeFloat32(backend, shape, output);
 }
+
+/**
+ * The intermediate outputs of a kernel built from other wasm kernels. `run` calls a
+ * registered kernel and keeps its output, and `dispose` frees every kept output, so a
+ * `finally` block can free them also when a step throws.
+ */
+export class Intermediates {
+  private readonly outputs: tf.TensorInfo[] = [];
+
+  constructor(private readonly backend: tf.KernelBackend) {}
+
+  /** Runs the kernel registered for 'wasm' as `kernelName` and keeps its output. */
+  run(kernelName: string, inputs: tf.NamedTensorInfoMap, attrs: object): tf.TensorInfo {
+    const kernel = registeredKernel(kernelName, "wasm");
+    return this.keep(
+      kernel({ inputs, backend: this.backend, attrs: attrs as tf.NamedAttrMap }),
+    );
+  }
+
+  /** Keeps `output` to be freed by `dispose`, and returns it. */
+  keep(output: tf.TensorInfo): tf.TensorInfo {
+    this.outputs.push(output);
+    return output;
+  }
+
+  dispose(): void {
+    for (const output of this.outputs) this.backend.disposeData(output.dataId);
+    this.outputs.length = 0;
+  }
+}
