@@ -62,6 +62,13 @@ describe("signal functions on worker threads", function () {
     }
   }
 
+  it("correlate beyond the kept buffers, same as one", () => {
+    // 2^21 + 1000 samples: more than the shared buffers kept between calls
+    const long = randomSignal(2 ** 21 + 1000, 5);
+    const { one, many } = onOneAndMany("2", () => correlate(long, h, "valid"));
+    assert.deepEqual(many, one);
+  });
+
   it("convolve on 2 threads matches the direct sum", () => {
     const signal = x.subarray(0, 200_000);
     const { many } = onOneAndMany("2", () => convolve(signal, h, "same"));

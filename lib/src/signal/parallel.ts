@@ -141,7 +141,9 @@ function stopWorkers(): void {
 
 // Shared buffers kept between calls, because the operating system zeroes fresh memory
 // page by page on first write, which cost more than the copies into it. Calls are
-// synchronous, so no two use them at once.
+// synchronous, so no two use them at once. Buffers up to MAX_KEPT_VALUES float64 values
+// (16 MB) are kept, so a 1e6-sample signal reuses its buffer and a huge one frees its own.
+const MAX_KEPT_VALUES = 2 ** 21;
 const keptBuffers = new Map<string, SharedArrayBuffer>();
 
 /** Returns a shared buffer of at least `values` float64 values for `key`. */
@@ -149,7 +151,7 @@ function sharedBuffer(key: string, values: number): SharedArrayBuffer {
   const kept = keptBuffers.get(key);
   if (kept !== undefined && kept.byteLength >= 8 * values) return kept;
   const buffer = new SharedArrayBuffer(8 * values);
-  keptBuffers.set(key, buffer);
+  if (values <= MAX_KEPT_VALUES) keptBuffers.set(key, buffer);
   return buffer;
 }
 
