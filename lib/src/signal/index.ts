@@ -1,9 +1,10 @@
 // Signals and systems for the course: convolution and correlation in 1-D and 2-D (direct
-// and FFT), recursive filters, probes of linearity and shift invariance, and normalized
-// template matching.
+// and FFT, with large FFTs split across worker threads), recursive filters, probes of
+// linearity and shift invariance, and normalized template matching.
 export { convolve, correlate, correlationLags } from "./convolve";
 export { convolve2d, correlate2d } from "./convolve2d";
 export { lfilter } from "./lfilter";
+export { signalThreads, SIGNAL_THREADS_ENV } from "./parallel";
 export { impulseResponse, stepResponse, isLinear, isShiftInvariant } from "./systems";
 export type { System, ProbeOptions, ProbeResult } from "./systems";
 export { matchTemplate, TEMPLATE_METHODS } from "./template";
