@@ -87,7 +87,8 @@ export const correlate2dSameStart = (k: number): number => Math.floor(k / 2);
 
 /**
  * Computes a window of the full 2-D convolution of image and kernel with a method, into
- * `out` (row-major, every entry overwritten) when it is given.
+ * `out` (row-major, every entry overwritten) when it is given. `meanwhile`, when given,
+ * runs once on this thread, while worker threads compute their parts of a split FFT.
  */
 export function convolveWindow2d(
   image: Grid,
@@ -95,6 +96,7 @@ export function convolveWindow2d(
   window: Window2d,
   method: ConvolveMethod,
   out?: Float64Array,
+  meanwhile?: () => void,
 ): Grid {
   // the convolution is symmetric in its inputs, and the tiles want the smaller kernel
   const [signal, filter] =
@@ -110,20 +112,24 @@ export function convolveWindow2d(
     window.rows * window.cols * (2 * filter.rows + 4);
   const useFft = method === "fft" || (method === "auto" && tiles.cost < direct);
   const { top, left, rows, cols } = window;
-  return useFft
-    ? convolve2dFftParallel(
-        signal,
-        filter,
-        top,
-        left,
-        rows,
-        cols,
-        tiles.rows,
-        tiles.cols,
-        tiles.cost,
-        out,
-      )
-    : convolve2dDirect(signal, filter, top, left, rows, cols, out);
+  if (!useFft) {
+    const grid = convolve2dDirect(signal, filter, top, left, rows, cols, out);
+    meanwhile?.();
+    return grid;
+  }
+  return convolve2dFftParallel(
+    signal,
+    filter,
+    top,
+    left,
+    rows,
+    cols,
+    tiles.rows,
+    tiles.cols,
+    tiles.cost,
+    out,
+    meanwhile,
+  );
 }
 
 /** Returns a copy of `grid` rotated by 180 degrees. */

@@ -206,12 +206,24 @@ function runParts(
   });
 }
 
-/** Splits `count` items, in whole steps of `step`, into at most `parts` runs. */
+/**
+ * Splits `count` items, in whole steps of `step`, into at most `parts` runs, and returns
+ * where the second and later runs start. Where the steps do not divide evenly, the first
+ * run, which the calling thread computes before its other work, gets the fewest.
+ */
 function splitPoints(count: number, step: number, parts: number): number[] {
   const steps = Math.ceil(count / step);
-  const perPart = Math.ceil(steps / parts);
+  if (steps < 2) return [];
+  const used = Math.min(parts, steps);
+  const base = Math.floor(steps / used);
+  const extra = steps % used;
   const points: number[] = [];
-  for (let first = perPart; first < steps; first += perPart) points.push(first * step);
+  let first = 0;
+  for (let part = 0; part < used - 1; part++) {
+    // the last `extra` runs take one step more
+    first += base + (part >= used - extra ? 1 : 0);
+    points.push(first * step);
+  }
   return points;
 }
 
@@ -262,7 +274,8 @@ export function convolveFftParallel(
 
 /**
  * Computes what `convolve2dFft` does, split by output rows across the workers when the
- * estimated `cost` is large enough. Each part starts at a row of tiles.
+ * estimated `cost` is large enough. Each part starts at a row of tiles. `meanwhile`, when
+ * given, runs on the calling thread while the workers compute their parts.
  */
 export function convolve2dFftParallel(
   image: Grid,
@@ -275,12 +288,25 @@ export function convolve2dFftParallel(
   tileCols: number,
   cost: number,
   out?: Float64Array,
+  meanwhile?: () => void,
 ): Grid {
   const team = cost >= MIN_PARALLEL_COST ? workers() : null;
   const stepRows = tileRows - kernel.rows + 1;
   const points = team ? splitPoints(rows, stepRows, team.length + 1) : [];
   if (team === null || points.length === 0) {
-    return convolve2dFft(image, kernel, top, left, rows, cols, tileRows, tileCols, out);
+    const grid = convolve2dFft(
+      image,
+      kernel,
+      top,
+      left,
+      rows,
+      cols,
+      tileRows,
+      tileCols,
+      out,
+    );
+    meanwhile?.();
+    return grid;
   }
 
   const data = out ?? new Float64Array(rows * cols);
@@ -316,6 +342,7 @@ export function convolve2dFftParallel(
         tileCols,
         firstRows,
       );
+      meanwhile?.();
     },
   );
   parallelCalls++;

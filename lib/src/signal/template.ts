@@ -173,9 +173,20 @@ export function matchTemplate<T extends Signal2D>(
   const window = { top: t.rows - 1, left: t.cols - 1, rows, cols };
   // each score overwrites its numerator, and toImageOutput copies the rows out
   const scores = workArray("output", rows * cols);
-  convolveWindow2d(z, rotate180(templ), window, "auto", scores);
-  const tables = windowTables(z, centred);
-  normalizeScores(scores, tables, { rows, cols }, t, templateEnergy, centred);
+  // The window tables do not depend on the correlation, so this thread builds them while
+  // worker threads compute their parts of it
+  let tables: WindowTables | undefined;
+  convolveWindow2d(z, rotate180(templ), window, "auto", scores, () => {
+    tables = windowTables(z, centred);
+  });
+  normalizeScores(
+    scores,
+    tables ?? windowTables(z, centred),
+    { rows, cols },
+    t,
+    templateEnergy,
+    centred,
+  );
   return toImageOutput(image, { rows, cols, data: scores });
 }
 
