@@ -1,14 +1,11 @@
 import * as tf from "@tensorflow/tfjs";
 import {
-  heapBackend,
-  heapView,
+  computeFloat32,
   Intermediates,
   type KernelArgs,
   registeredKernel,
   type SingleOutputKernel,
 } from "./kernel-data";
-
-const KERNEL = "Conv2DBackpropInput";
 
 /**
  * Builds a Conv2DBackpropInput kernel for 'wasm' from the wasm Conv2D kernel, which runs
@@ -66,7 +63,7 @@ export function conv2dBackpropInputFromConv2d(
       return original(args);
     }
 
-    const backend = heapBackend(args.backend, KERNEL);
+    const { backend } = args;
     const intermediates = new Intermediates(backend);
     try {
       let dyUsed = dy;
@@ -108,28 +105,27 @@ export function conv2dBackpropInputFromConv2d(
 
 /** Returns dy with strideHeight − 1 zero rows between its rows, and columns alike. */
 function dilate(
-  backend: ReturnType<typeof heapBackend>,
+  backend: tf.KernelBackend,
   dy: tf.TensorInfo,
   height: number,
   width: number,
   info: tf.backend_util.Conv2DInfo,
 ): tf.TensorInfo {
   const channels = info.outChannels;
-  const out = backend.makeOutput([info.batchSize, height, width, channels], "float32");
-  const target = heapView(backend, out);
-  const source = heapView(backend, dy);
-  target.fill(0);
-  let sourceOffset = 0;
-  for (let b = 0; b < info.batchSize; b++) {
-    for (let row = 0; row < info.outHeight; row++) {
-      const rowStart = (b * height + row * info.strideHeight) * width;
-      for (let col = 0; col < info.outWidth; col++) {
-        const targetOffset = (rowStart + col * info.strideWidth) * channels;
-        for (let c = 0; c < channels; c++) {
-          target[targetOffset + c] = source[sourceOffset++];
+  const shape = [info.batchSize, height, width, channels];
+  return computeFloat32(backend, shape, [dy], (target, [source]) => {
+    target.fill(0);
+    let sourceOffset = 0;
+    for (let b = 0; b < info.batchSize; b++) {
+      for (let row = 0; row < info.outHeight; row++) {
+        const rowStart = (b * height + row * info.strideHeight) * width;
+        for (let col = 0; col < info.outWidth; col++) {
+          const targetOffset = (rowStart + col * info.strideWidth) * channels;
+          for (let c = 0; c < channels; c++) {
+            target[targetOffset + c] = source[sourceOffset++];
+          }
         }
       }
     }
-  }
-  return out;
+  });
 }

@@ -1,9 +1,5 @@
 import type * as tf from "@tensorflow/tfjs";
-import {
-  type KernelArgs,
-  registeredKernel,
-  type SingleOutputKernel,
-} from "./kernel-data";
+import { Intermediates, type KernelArgs, type SingleOutputKernel } from "./kernel-data";
 
 interface MatMulAttrs {
   transposeA?: boolean;
@@ -45,15 +41,12 @@ export function transposeFirstMatMul(original: SingleOutputKernel): SingleOutput
     ) {
       return original(args);
     }
-    const transpose = registeredKernel("Transpose", "wasm");
-    const transposed: tf.TensorInfo[] = [];
+    const intermediates = new Intermediates(args.backend);
     const swapLastTwoAxes = (x: tf.TensorInfo) => {
       const perm = x.shape.map((_, axis) => axis);
       const rank = perm.length;
       [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
-      const out = transpose({ inputs: { x }, backend: args.backend, attrs: { perm } });
-      transposed.push(out);
-      return out;
+      return intermediates.run("Transpose", { x }, { perm });
     };
     try {
       const inputs = { ...args.inputs };
@@ -65,7 +58,7 @@ export function transposeFirstMatMul(original: SingleOutputKernel): SingleOutput
         attrs: { ...args.attrs, transposeA: false, transposeB: false },
       });
     } finally {
-      for (const info of transposed) args.backend.disposeData(info.dataId);
+      intermediates.dispose();
     }
   };
 }
