@@ -47,7 +47,11 @@ parentPort?.on("message", (message: PartMessage) => {
   try {
     runPart(message);
     Atomics.store(status, 0, DONE);
-  } catch {
+  } catch (error) {
+    // The calling thread computes this part itself and stops using the workers
+    console.error(
+      `aekit signal worker: ${error instanceof Error ? error.stack : String(error)}`,
+    );
     Atomics.store(status, 0, FAILED);
   }
   Atomics.notify(status, 0);

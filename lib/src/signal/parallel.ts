@@ -17,9 +17,9 @@ import type { Grid } from "./input";
 export const SIGNAL_THREADS_ENV = "AEKIT_SIGNAL_THREADS";
 
 // Below this estimated cost (in multiply-adds of the direct sum, see planBlocks) a call
-// runs on one thread. A 1-D correlation of 1e6 samples with 101 taps, estimated at 1.6e7,
-// took 21 ms on one thread of a 2-core Xeon, so 2e6 is about 2.5 ms of work, well above
-// the cost of posting the jobs and copying the inputs.
+// runs on one thread. A 1-D correlation of 1e6 samples with 101 taps is estimated at 1.6e7
+// and took 21 ms on one thread of a 2-core Xeon. So 2e6 is about 2.5 ms of work, well
+// above the cost of posting the jobs and copying the inputs.
 const MIN_PARALLEL_COST = 2e6;
 // A worker that has not finished its part after this long is taken as stuck: the calling
 // thread computes the part itself and stops using the workers.
@@ -121,14 +121,13 @@ function workers(): PoolWorker[] | null {
         const worker = startWorker();
         // Idle workers must not keep a script or a test run alive
         worker.unref();
-        worker.on("error", () => {
-          disabled = true;
-        });
+        worker.on("error", (error) =>
+          stopUsingWorkers(`a worker thread failed: ${error}`),
+        );
         return { worker, status: new Int32Array(new SharedArrayBuffer(4)) };
       });
-    } catch {
-      disabled = true;
-      pool = null;
+    } catch (error) {
+      stopUsingWorkers(`the worker threads did not start: ${error}`);
     }
   }
   return pool;
@@ -137,6 +136,18 @@ function workers(): PoolWorker[] | null {
 function stopWorkers(): void {
   for (const { worker } of pool ?? []) void worker.terminate();
   pool = null;
+}
+
+/** Stops the workers for the rest of the process, and says why once on stderr. */
+function stopUsingWorkers(reason: string): void {
+  if (!disabled) {
+    console.warn(
+      `aekit: ${reason}; the signal functions run on one thread from now on ` +
+        `(set ${SIGNAL_THREADS_ENV}=1 to skip the workers)`,
+    );
+  }
+  disabled = true;
+  stopWorkers();
 }
 
 // Shared buffers kept between calls, because the operating system zeroes fresh memory
@@ -198,8 +209,11 @@ function runParts(
     const outcome = Atomics.wait(status, 0, PENDING, WORKER_TIMEOUT_MS);
     if (outcome === "timed-out" || Atomics.load(status, 0) !== DONE) {
       // A stuck worker may still write to this call's buffers later, which no one reads
-      disabled = true;
-      stopWorkers();
+      // once the workers are off.
+      // NOTE: no test makes a worker fail or hang, so this branch is checked by reading only
+      const what =
+        outcome === "timed-out" ? `timed out after ${WORKER_TIMEOUT_MS} ms` : "failed";
+      stopUsingWorkers(`a worker thread ${what} on its part of a convolution`);
       return null;
     }
     return new Float64Array(outputs[i], 0, outputLengths[i]);
