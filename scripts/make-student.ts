@@ -183,7 +183,11 @@ export const MANIFEST_NAME = ".aekit-student.json";
 
 /** Returns the SHA-256 of a file's bytes, as hex. */
 function fileHash(file: string): string {
-  return crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+  return contentHash(fs.readFileSync(file));
+}
+
+function contentHash(content: string | Buffer): string {
+  return crypto.createHash("sha256").update(content).digest("hex");
 }
 
 /**
@@ -263,8 +267,11 @@ export function writeStudentNotebooks(
   // build every notebook first, so that a marker error writes nothing
   const students = names.map((name) => {
     const source = JSON.parse(fs.readFileSync(path.join(dir, name), "utf8")) as Notebook;
-    return { name, ...makeStudentNotebook(source, name) };
+    const { notebook, regions } = makeStudentNotebook(source, name);
+    const content = JSON.stringify(notebook, null, 1) + "\n";
+    return { name, regions, content, hash: contentHash(content) };
   });
+  const newHashes = new Map(students.map(({ name, hash }) => [name, hash]));
 
   const outStats = fs.existsSync(out) ? fs.statSync(out) : undefined;
   if (outStats && !outStats.isDirectory()) {
@@ -278,10 +285,13 @@ export function writeStudentNotebooks(
         "that leads outside --out; remove the link or choose another --out",
     );
   }
+  // A file that already holds exactly what this run writes loses nothing when rewritten,
+  // also where no manifest lists it (a run of an older version, or an interrupted one)
   const blocking = names.filter(
     (name) =>
       lstatOrUndefined(path.join(out, name)) !== undefined &&
-      !isOwnUnchanged(out, name, previous),
+      !isOwnUnchanged(out, name, previous) &&
+      !isOwnUnchanged(out, name, newHashes),
   );
   if (blocking.length > 0) {
     throw new MarkerError(
@@ -293,11 +303,11 @@ export function writeStudentNotebooks(
 
   const written: string[] = [];
   const hashes: Record<string, string> = {};
-  for (const { name, notebook } of students) {
+  for (const { name, content, hash } of students) {
     const target = path.join(out, name);
     fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.writeFileSync(target, JSON.stringify(notebook, null, 1) + "\n");
-    hashes[name] = fileHash(target);
+    fs.writeFileSync(target, content);
+    hashes[name] = hash;
     written.push(target);
   }
   for (const stale of [...previous.keys()].filter((name) => !names.includes(name))) {

@@ -283,6 +283,24 @@ describe("make-student on the exercises", () => {
     }
   });
 
+  it("rewrites identical notebooks without a manifest", () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "aekit-student-"));
+    try {
+      writeStudentNotebooks(EXERCISES, out, () => {});
+      // As after a run of an older version, which wrote no manifest
+      fs.rmSync(path.join(out, MANIFEST_NAME));
+
+      const written = writeStudentNotebooks(EXERCISES, out, () => {});
+      assert.equal(written.length, exerciseNames().length);
+      assert.ok(
+        fs.existsSync(path.join(out, MANIFEST_NAME)),
+        "the manifest is written again",
+      );
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   it("keeps a student's answers in a generated notebook", () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "aekit-student-"));
     try {
