@@ -69,17 +69,17 @@ export function compactTraces(figure: Figure): Figure["data"] {
 }
 
 /**
- * Builds the HTML of a figure: a div that plotly.js draws into. The static PNG, when given,
+ * Builds the HTML of a figure, whose traces are `data`: a div that plotly.js draws into. The static PNG, when given,
  * sits inside the div, so viewers that strip scripts (GitHub, an untrusted notebook in
  * JupyterLab) still show the figure; the script removes it before drawing.
  */
-function figureHtml(figure: Figure, png?: Buffer): string {
+function figureHtml(figure: Figure, data: Figure["data"], png?: Buffer): string {
   const id = `aekit-figure-${process.pid}-${figureCount++}`;
   const fallback = png
     ? `<img class="aekit-static" alt="${escapeHtml(figureTitle(figure))}" src="data:image/png;base64,${png.toString("base64")}">`
     : "";
   const spec = JSON.stringify({
-    data: compactTraces(figure),
+    data,
     layout: figure.layout,
   }).replace(/</g, "\\u003c");
   return (
@@ -103,12 +103,11 @@ function figureTitle(figure: Figure): string {
  * the HTML export), a PNG when given (GitHub, nbviewer) and a text fallback.
  */
 export function figureBundle(figure: Figure, png?: Buffer): MimeBundle {
+  // Rounding every number of the traces is the costly part, so it is done once for both
+  const data = compactTraces(figure);
   const bundle: MimeBundle = {
-    "application/vnd.plotly.v1+json": {
-      data: compactTraces(figure),
-      layout: figure.layout,
-    },
-    "text/html": figureHtml(figure, png),
+    "application/vnd.plotly.v1+json": { data, layout: figure.layout },
+    "text/html": figureHtml(figure, data, png),
     "text/plain": `[figure: ${figureTitle(figure)}]`,
   };
   if (png) bundle["image/png"] = png.toString("base64");
