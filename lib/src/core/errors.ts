@@ -32,6 +32,9 @@ export function describeValue(value: unknown): string {
     return `a ${value.constructor.name} of length ${(value as unknown as ArrayLike<number>).length}`;
   if (typeof value === "function") return "a function";
   const shape = (value as { shape?: unknown }).shape;
-  if (Array.isArray(shape)) return `a tensor of shape [${shape.join(", ")}]`;
+  if (Array.isArray(shape)) {
+    const disposed = (value as { isDisposed?: unknown }).isDisposed === true;
+    return `a ${disposed ? "disposed " : ""}tensor of shape [${shape.join(", ")}]`;
+  }
   return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
 }

@@ -1,3 +1,4 @@
+import * as tf from "@tensorflow/tfjs";
 import { AekitError, describeValue } from "./errors";
 
 /**
@@ -94,4 +95,17 @@ export function checkOneOf<T extends string>(
     invalid(fn, argument, `be one of ${list}`, value);
   }
   return value as T;
+}
+
+/**
+ * Returns the flat index and value of the first NaN or infinite value of `t`, or null
+ * when every value is finite. It reduces on the backend first and reads the values back
+ * only to find a bad one.
+ */
+export function firstNonFinite(t: tf.Tensor): { index: number; value: number } | null {
+  const allFinite = tf.tidy(() => tf.isFinite(t).all().dataSync()[0]);
+  if (allFinite) return null;
+  const values = t.dataSync();
+  const index = values.findIndex((v) => !Number.isFinite(v));
+  return { index, value: Number(values[index]) };
 }

@@ -69,9 +69,10 @@ export function compactTraces(figure: Figure): Figure["data"] {
 }
 
 /**
- * Builds the HTML of a figure, whose traces are `data`: a div that plotly.js draws into. The static PNG, when given,
- * sits inside the div, so viewers that strip scripts (GitHub, an untrusted notebook in
- * JupyterLab) still show the figure; the script removes it before drawing.
+ * Builds the HTML of a figure with the traces `data`: a div that plotly.js draws into. The
+ * static PNG, when given, sits inside the div, so viewers that strip scripts (GitHub, an
+ * untrusted notebook in JupyterLab) still show the figure; the script removes it before
+ * drawing.
  */
 function figureHtml(figure: Figure, data: Figure["data"], png?: Buffer): string {
   const id = `aekit-figure-${process.pid}-${figureCount++}`;

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { AekitError, describeValue } from "../core/errors";
-import { invalid } from "../core/validate";
+import { firstNonFinite, invalid } from "../core/validate";
 import type { Autoencoder } from "./dense";
 
 // The layout of tfjs's own file:// handler (in tfjs-node), so either can read the other's files
@@ -203,13 +203,11 @@ function readWeightFiles(dir: string, groups: WeightGroup[]): Buffer {
 function checkFiniteWeights(dir: string, weights: tf.NamedTensorMap): void {
   for (const [name, tensor] of Object.entries(weights)) {
     if (tensor.dtype !== "float32") continue;
-    const allFinite = tf.tidy(() => tf.isFinite(tensor).all().dataSync()[0]);
-    if (allFinite) continue;
-    const values = tensor.dataSync();
-    const index = values.findIndex((v) => !Number.isFinite(v));
+    const found = firstNonFinite(tensor);
+    if (found === null) continue;
     throw new AekitError(
       `loadModel: weight '${name}' in ${dir} must contain only finite values, got ` +
-        `${values[index]} at flat index ${index}; the model diverged before it was saved ` +
+        `${found.value} at flat index ${found.index}; the model diverged before it was saved ` +
         "or the file is corrupt, so train and save it again",
     );
   }

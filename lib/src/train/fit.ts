@@ -1,7 +1,13 @@
 import * as tf from "@tensorflow/tfjs";
 import { makeRng, permutation } from "../core/random";
 import { AekitError, describeValue } from "../core/errors";
-import { checkFinite, checkInteger, checkObject, invalid } from "../core/validate";
+import {
+  checkFinite,
+  checkInteger,
+  checkObject,
+  firstNonFinite,
+  invalid,
+} from "../core/validate";
 
 /** Named scalar loss terms; the optimizer minimizes their sum, and each is logged. */
 export type LossTerms = Record<string, tf.Scalar>;
@@ -237,8 +243,8 @@ function checkTensor(
   if (!(value instanceof tf.Tensor)) invalid(fn, argument, "be a tf.Tensor", value);
   if (value.isDisposed) {
     throw new AekitError(
-      `${fn}: ${argument} must be a tensor that is not disposed, got a disposed ` +
-        `${describeValue(value).replace(/^a /, "")}; dispose a tensor only after its last use`,
+      `${fn}: ${argument} must be a tensor that is not disposed, got ` +
+        `${describeValue(value)}; dispose a tensor only after its last use`,
     );
   }
 }
@@ -262,18 +268,14 @@ function checkSameCount(
   }
 }
 
-/**
- * Checks that every value of `t` is finite. It reduces on the backend first and reads
- * the values back only to name the first bad one.
- */
+/** Checks that every value of `t` is finite, naming the row of the first one that is not. */
 function checkAllFinite(fn: string, argument: string, t: tf.Tensor): void {
-  const allFinite = tf.tidy(() => tf.isFinite(t).all().dataSync()[0]);
-  if (allFinite) return;
-  const values = t.dataSync();
-  const index = values.findIndex((v) => !Number.isFinite(v));
+  const found = firstNonFinite(t);
+  if (found === null) return;
+  const { index, value } = found;
   const rowSize = t.size / Math.max(t.shape[0] ?? 1, 1);
   throw new AekitError(
-    `${fn}: ${argument} must contain only finite values, got ${values[index]} in ` +
+    `${fn}: ${argument} must contain only finite values, got ${value} in ` +
       `row ${Math.floor(index / rowSize)} (flat index ${index}); ` +
       "remove or replace the non-finite values first",
   );
