@@ -449,7 +449,10 @@ export async function trainAutoencoder(
             // them after it. A throw here skips that pass, so the copies are freed below.
             // NOTE: activeTape is engine state, typed in tfjs 4.22 but not documented, so
             // recheck the leak tests in test/train.test.ts after a tfjs upgrade.
-            const tape = tf.engine().state.activeTape;
+            // Nested gradients share one tape, so inside an outer one (gradientDepth > 1)
+            // the saved tensors may belong to it and are left alone.
+            const engineState = tf.engine().state;
+            const tape = engineState.gradientDepth === 1 ? engineState.activeTape : null;
             try {
               const input = options.transformInput
                 ? checkTransformed(fn, options.transformInput(xBatch, step), xBatch)
