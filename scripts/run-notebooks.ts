@@ -41,7 +41,7 @@ import {
   type MetricRow,
 } from "./metrics";
 import type { CourseMode } from "../lib/src/core/course";
-import { foldersOverlap, isInside, realPath, staysInside } from "./paths";
+import { foldersOverlap, staysInside } from "./paths";
 import {
   formatDiagnostic,
   formatSummary,
@@ -122,14 +122,12 @@ type Status =
   | "type error"
   | "not run";
 
-type Mode = "fast" | "full";
-
 interface Options {
   dir: string;
   out: string;
   metricsOut: string;
   only: string[];
-  mode: Mode;
+  mode: CourseMode;
   /** --param values by name, as TypeScript source. */
   parameters: Map<string, string>;
   strictBands: boolean;
@@ -279,8 +277,9 @@ function parseOptions(argv: string[]): Options | null {
   if (values.help) {
     return null;
   }
-  if (values.mode !== "fast" && values.mode !== "full") {
-    throw new UsageError(`invalid --mode value '${values.mode}': expected fast or full`);
+  const mode = values.mode;
+  if (mode !== "fast" && mode !== "full") {
+    throw new UsageError(`invalid --mode value '${mode}': expected fast or full`);
   }
   const leakThreshold = values["leak-threshold"];
   if (!/^\d+$/.test(leakThreshold)) {
@@ -293,7 +292,7 @@ function parseOptions(argv: string[]): Options | null {
     out: path.resolve(values.out),
     metricsOut: path.resolve(values["metrics-out"]),
     only: values.only ?? [],
-    mode: values.mode,
+    mode,
     parameters: parseParameters(values.param ?? []),
     strictBands: values["strict-bands"],
     failFast: values["fail-fast"],
@@ -302,11 +301,11 @@ function parseOptions(argv: string[]): Options | null {
     jobs: parsePositiveInteger("jobs", values.jobs),
     timeoutSeconds: parsePositiveInteger(
       "timeout",
-      values.timeout ?? String(DEFAULT_TIMEOUTS[values.mode as CourseMode].notebook),
+      values.timeout ?? String(DEFAULT_TIMEOUTS[mode].notebook),
     ),
     cellTimeoutSeconds: parsePositiveInteger(
       "cell-timeout",
-      values["cell-timeout"] ?? String(DEFAULT_TIMEOUTS[values.mode as CourseMode].cell),
+      values["cell-timeout"] ?? String(DEFAULT_TIMEOUTS[mode].cell),
     ),
   };
   if (options.out === options.dir) {
@@ -327,7 +326,7 @@ function parseOptions(argv: string[]): Options | null {
       );
     }
   }
-  if (isInside(realPath(options.metricsOut), realPath(options.dir))) {
+  if (staysInside(options.metricsOut, options.dir)) {
     throw new UsageError(
       `--metrics-out ${options.metricsOut} lies inside --dir ${options.dir}, so the ` +
         "metric tables would land among the sources; choose a folder outside --dir, such as build/",
