@@ -728,7 +728,7 @@ describe("backend kernels", () => {
   describe("faster wasm kernels match cpu", () => {
     /** Runs `compute` on cpu and on wasm with the same seeded inputs and compares. */
     async function assertSameOnBothBackends(
-      what: string,
+      label: string,
       compute: (rng: Rng) => tf.Tensor,
     ): Promise<void> {
       const run = (backendName: BackendName) =>
@@ -740,8 +740,8 @@ describe("backend kernels", () => {
         );
       const onCpu = await run("cpu");
       const onWasm = await run("wasm");
-      assert.deepEqual(onWasm.shape, onCpu.shape, `${what}: shape`);
-      assertClose(onWasm.values, onCpu.values, BACKEND_TOLERANCE, what);
+      assert.deepEqual(onWasm.shape, onCpu.shape, `${label}: shape`);
+      assertClose(onWasm.values, onCpu.values, BACKEND_TOLERANCE, label);
     }
 
     const random = (rng: Rng, shape: Shape) => tf.tensor(uniform(rng, shape), shape);

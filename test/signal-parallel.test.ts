@@ -38,12 +38,12 @@ function withThreads<T>(threads: string | undefined, body: () => T): T {
  * Runs `compute` on one thread and on `threads`, asserts that the second run was split
  * across workers, and returns both results.
  */
-function onOneAndMany<T>(threads: string, compute: () => T): { one: T; many: T } {
-  const one = withThreads("1", compute);
+function onOneAndSplit<T>(threads: string, compute: () => T): { single: T; split: T } {
+  const single = withThreads("1", compute);
   const before = parallelCallCount();
-  const many = withThreads(threads, compute);
+  const split = withThreads(threads, compute);
   assert.ok(parallelCallCount() > before, `no call was split with ${threads} threads`);
-  return { one, many };
+  return { single, split };
 }
 
 describe("signal functions on worker threads", function () {
@@ -56,8 +56,8 @@ describe("signal functions on worker threads", function () {
   for (const threads of ["2", "3"]) {
     for (const mode of ["full", "same", "valid"] as const) {
       it(`correlate, ${mode}, ${threads} threads, same as one`, () => {
-        const { one, many } = onOneAndMany(threads, () => correlate(x, h, mode));
-        assert.deepEqual(many, one);
+        const { single, split } = onOneAndSplit(threads, () => correlate(x, h, mode));
+        assert.deepEqual(split, single);
       });
     }
   }
@@ -65,17 +65,17 @@ describe("signal functions on worker threads", function () {
   it("correlate beyond the kept buffers, same as one", () => {
     // 2^21 + 1000 samples: more than the shared buffers kept between calls
     const long = randomSignal(2 ** 21 + 1000, 5);
-    const { one, many } = onOneAndMany("2", () => correlate(long, h, "valid"));
-    assert.deepEqual(many, one);
+    const { single, split } = onOneAndSplit("2", () => correlate(long, h, "valid"));
+    assert.deepEqual(split, single);
   });
 
   it("convolve on 2 threads matches the direct sum", () => {
     const signal = x.subarray(0, 200_000);
-    const { many } = onOneAndMany("2", () => convolve(signal, h, "same"));
+    const { split } = onOneAndSplit("2", () => convolve(signal, h, "same"));
     const direct = withThreads("1", () =>
       convolve(signal, h, "same", { method: "direct" }),
     );
-    assertWithinPrecision(many, direct, "float64");
+    assertWithinPrecision(split, direct, "float64");
   });
 
   const image = randomImage(300, 280, 3);
@@ -84,28 +84,28 @@ describe("signal functions on worker threads", function () {
   for (const threads of ["2", "4"]) {
     for (const mode of ["full", "valid"] as const) {
       it(`correlate2d, ${mode}, ${threads} threads, same as one`, () => {
-        const { one, many } = onOneAndMany(threads, () =>
+        const { single, split } = onOneAndSplit(threads, () =>
           correlate2d(image, kernel, mode),
         );
-        assert.deepEqual(many, one);
+        assert.deepEqual(split, single);
       });
     }
   }
 
   it("convolve2d on 2 threads matches the direct sum", () => {
-    const { many } = onOneAndMany("2", () => convolve2d(image, kernel, "same"));
+    const { split } = onOneAndSplit("2", () => convolve2d(image, kernel, "same"));
     const direct = withThreads("1", () =>
       convolve2d(image, kernel, "same", { method: "direct" }),
     );
-    assertWithinPrecision(many, direct, "float64");
+    assertWithinPrecision(split, direct, "float64");
   });
 
   it("matchTemplate on 2 threads, same as one", () => {
     const template = image.slice(40, 72).map((row) => row.slice(100, 132));
-    const { one, many } = onOneAndMany("2", () =>
+    const { single, split } = onOneAndSplit("2", () =>
       matchTemplate(image, template, "TM_CCOEFF_NORMED"),
     );
-    assert.deepEqual(many, one);
+    assert.deepEqual(split, single);
   });
 
   it("keeps small inputs on one thread", () => {

@@ -102,8 +102,8 @@ export function conv2dBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
  * has more channels, through the registered BatchMatMul.
  *
  * With fewer input than output channels, row (i, j, c) of the patch matrix contains
- * x[b, u·s + i − p, v·s + j − p, c] for every output position (b, u, v), and the gradient
- * [filterHeight·filterWidth·inChannels, outChannels] is that matrix times dy. Otherwise
+ * x[b, u·s + i − p, v·s + j − p, c] for every output position (b, u, v). The gradient
+ * [filterHeight·filterWidth·inChannels, outChannels] is then that matrix times dy. Otherwise
  * row (i, j, k) contains dy[b, u, v, k] at the input position (b, u·s + i − p, v·s + j − p)
  * and zero elsewhere, and the product with x, transposed, is the gradient.
  */

@@ -24,9 +24,9 @@ export function leadingAxesSum(original: SingleOutputKernel): SingleOutputKernel
       axes.length > 0 && axes.length < rank && axes.every((axis, i) => axis === i);
     if (!leading) return original(args);
 
-    const kept = x.shape.slice(axes.length);
-    const width = kept.reduce((a, b) => a * b, 1);
-    const outShape = attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept;
+    const remaining = x.shape.slice(axes.length);
+    const width = remaining.reduce((a, b) => a * b, 1);
+    const outShape = attrs.keepDims ? [...axes.map(() => 1), ...remaining] : remaining;
     return computeFloat32(args.backend, outShape, [x], (out, [values]) => {
       // Sums in float64 and rounds once, so a sum over many rows loses no precision per
       // row. Four rows per pass halved the time of a [128, 784] sum (80 against 170 us).

@@ -138,7 +138,7 @@ function stopWorkers(): void {
   pool = null;
 }
 
-/** Stops the workers for the rest of the process, and says why once on stderr. */
+/** Stops the workers for the rest of the process, and prints the reason once on stderr. */
 function stopUsingWorkers(reason: string): void {
   if (!disabled) {
     console.warn(
@@ -159,8 +159,8 @@ const keptBuffers = new Map<string, SharedArrayBuffer>();
 
 /** Returns a shared buffer of at least `values` float64 values for `key`. */
 function sharedBuffer(key: string, values: number): SharedArrayBuffer {
-  const kept = keptBuffers.get(key);
-  if (kept !== undefined && kept.byteLength >= 8 * values) return kept;
+  const existing = keptBuffers.get(key);
+  if (existing !== undefined && existing.byteLength >= 8 * values) return existing;
   const buffer = new SharedArrayBuffer(8 * values);
   if (values <= MAX_KEPT_VALUES) keptBuffers.set(key, buffer);
   return buffer;
